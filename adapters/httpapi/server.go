@@ -1,0 +1,300 @@
+// Package httpapi is the driving HTTP adapter: the router, middleware,
+// handlers, OpenAPI document and docs pages, mapping core errors to
+// statuses in one table.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/cors"
+
+	"github.com/repurpose/repurpose/adapters/httpapi/apidocs"
+	"github.com/repurpose/repurpose/core"
+	"github.com/repurpose/repurpose/core/auth"
+	"github.com/repurpose/repurpose/ports"
+)
+
+// Options configures the HTTP adapter.
+type Options struct {
+	Version string
+	// TrustProxyHeaders makes X-Forwarded-For the client address.
+	TrustProxyHeaders bool
+	// CORSOrigins is the CORS allow-list; empty allows no cross-origin use.
+	CORSOrigins []string
+	// MaxBodyBytes bounds JSON request bodies.
+	MaxBodyBytes int64
+	// MemoryBackends names the checks served by in-memory adapters
+	// (reported healthy without a probe), e.g. "database", "redis".
+	MemoryBackends []string
+}
+
+// Deps are the use cases and adapters the handlers call.
+type Deps struct {
+	// Auth serves /api/auth; nil leaves only the operations routes (the
+	// worker's own listener).
+	Auth    *auth.Service
+	Health  []ports.HealthChecker
+	Metrics *Metrics
+	Log     *slog.Logger
+}
+
+const bearerScheme = "bearer"
+
+// installErrorModel swaps huma's (package-global) error constructors for
+// ours once, so parallel tests building several handlers don't race.
+var installErrorModel sync.Once
+
+// server carries what the handlers share.
+type server struct {
+	opts Options
+	deps Deps
+	api  huma.API
+	log  *slog.Logger
+}
+
+// NewHandler builds the whole HTTP surface.
+func NewHandler(opts Options, deps Deps) http.Handler {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	if deps.Metrics == nil {
+		deps.Metrics = NewMetrics()
+	}
+	s := &server{opts: opts, deps: deps, log: deps.Log}
+
+	router := chi.NewRouter()
+	router.Use(requestMeta(opts.TrustProxyHeaders), observe(deps.Log, deps.Metrics), recoverPanics(deps.Log), securityHeaders)
+	if len(opts.CORSOrigins) > 0 {
+		router.Use(cors.Handler(cors.Options{
+			AllowedOrigins: opts.CORSOrigins, AllowedMethods: []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
+			AllowedHeaders: []string{"Authorization", "Content-Type", "If-Match", "X-Request-ID"},
+			ExposedHeaders: []string{"X-Request-ID", "Retry-After", "ETag", "WWW-Authenticate"}, MaxAge: 600,
+		}))
+	}
+	router.Use(middleware.StripSlashes, limitBodies(opts.MaxBodyBytes))
+	router.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, newProblem(http.StatusNotFound, "no such route", nil))
+	})
+	router.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, newProblem(http.StatusMethodNotAllowed, "method not allowed on this route", nil))
+	})
+
+	cfg := huma.DefaultConfig("Repurpose API", opts.Version)
+	cfg.Info.Description = "Multi-tenant content transformation platform. Authenticate with POST /api/auth/token, " +
+		"then send `Authorization: Bearer <access_token>`."
+	cfg.DocsPath = "" // our own offline pages below
+	cfg.OpenAPIPath = "/openapi"
+	cfg.SchemasPath = ""
+	cfg.CreateHooks = nil // no $schema links in responses
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		bearerScheme: {Type: "http", Scheme: "bearer", BearerFormat: "JWT", Description: "An access token from /api/auth/token or /api/auth/refresh."},
+	}
+	installErrorModel.Do(func() {
+		huma.NewError = humaNewError
+		huma.NewErrorWithContext = humaNewErrorWithContext
+	})
+	s.api = humachi.New(router, cfg)
+	s.api.UseMiddleware(s.authenticate)
+
+	if deps.Auth != nil {
+		s.registerAuth()
+	}
+	s.registerOperations(router)
+	return router
+}
+
+// authenticate resolves the bearer token of operations that declare the
+// bearer security requirement and puts the identity into the context.
+func (s *server) authenticate(ctx huma.Context, next func(huma.Context)) {
+	if len(ctx.Operation().Security) == 0 {
+		next(ctx)
+		return
+	}
+	token, ok := bearerToken(ctx.Header("Authorization"))
+	if !ok {
+		s.deps.Metrics.AuthFailure("missing_token")
+		s.writeHumaProblem(ctx, newProblem(http.StatusUnauthorized, "not authenticated", nil))
+		return
+	}
+	id, err := s.deps.Auth.Authenticate(ctx.Context(), token)
+	if err != nil {
+		s.writeHumaProblem(ctx, problemFor(ctx.Context(), s.log, err))
+		return
+	}
+	next(huma.WithContext(ctx, core.WithIdentity(ctx.Context(), id)))
+}
+
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != "" && len(token) <= 4096
+}
+
+func (s *server) writeHumaProblem(ctx huma.Context, p *Problem) {
+	if p.RequestID == "" {
+		p.RequestID = core.RequestMetaFrom(ctx.Context()).RequestID
+	}
+	for k, vs := range p.headers {
+		for _, v := range vs {
+			ctx.AppendHeader(k, v)
+		}
+	}
+	ctx.SetHeader("Content-Type", "application/problem+json")
+	ctx.SetStatus(p.Status)
+	_ = json.NewEncoder(ctx.BodyWriter()).Encode(p)
+}
+
+// fail converts an error returned by the core into the problem huma renders.
+func (s *server) fail(ctx context.Context, err error) error {
+	return problemFor(ctx, s.log, err)
+}
+
+// public applies the server-wide settings every operation shares: the body
+// limit (so huma answers 413 itself) and the statuses any route may give.
+func (s *server) public(op huma.Operation) huma.Operation {
+	op.MaxBodyBytes = s.opts.MaxBodyBytes
+	return op
+}
+
+// secured is public plus a required bearer token (and its 401).
+func (s *server) secured(op huma.Operation) huma.Operation {
+	op = s.public(op)
+	op.Security = []map[string][]string{{bearerScheme: {}}}
+	op.Errors = append(op.Errors, http.StatusUnauthorized)
+	return op
+}
+
+// plainRoute documents a route served outside huma (HTML, Prometheus text).
+func (s *server) plainRoute(method, path, id, summary, tag, contentType, description string) {
+	s.api.OpenAPI().AddOperation(&huma.Operation{
+		OperationID: id, Method: method, Path: path, Summary: summary, Tags: []string{tag},
+		Responses: map[string]*huma.Response{"200": {Description: description, Content: map[string]*huma.MediaType{
+			contentType: {Schema: &huma.Schema{Type: "string"}},
+		}}},
+	})
+}
+
+func (s *server) registerOperations(router chi.Router) {
+	huma.Register(s.api, s.public(huma.Operation{
+		OperationID: "liveness", Method: http.MethodGet, Path: "/healthz", Summary: "Liveness probe", Tags: []string{"Operations"},
+	}), func(ctx context.Context, _ *struct{}) (*statusOutput, error) {
+		return &statusOutput{Body: statusBody{Status: "ok"}}, nil
+	})
+	huma.Register(s.api, s.public(huma.Operation{
+		OperationID: "readiness", Method: http.MethodGet, Path: "/readyz", Summary: "Readiness probe",
+		Description: "503 until every configured dependency (PostgreSQL, Redis) answers.", Tags: []string{"Operations"},
+		Errors: []int{http.StatusServiceUnavailable},
+	}), s.readyz)
+	huma.Register(s.api, s.public(huma.Operation{
+		OperationID: "health", Method: http.MethodGet, Path: "/api/health", Summary: "Health with dependency checks", Tags: []string{"Operations"},
+	}), s.health)
+
+	router.Handle("/metrics", s.deps.Metrics.Handler())
+	s.plainRoute(http.MethodGet, "/metrics", "metrics", "Prometheus metrics", "Operations", "text/plain", "Prometheus text exposition format")
+
+	docsPage := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Security-Policy", apidocs.ContentSecurityPolicy)
+			h.ServeHTTP(w, r)
+		})
+	}
+	router.Handle("/docs", docsPage(apidocs.SwaggerUI("/openapi.json")))
+	router.Handle("/redoc", docsPage(apidocs.ReDoc("/openapi.json")))
+	router.Handle("/docs/assets/*", docsPage(apidocs.Assets()))
+	s.plainRoute(http.MethodGet, "/docs", "swaggerUI", "Swagger UI (offline)", "Operations", "text/html", "HTML page")
+	s.plainRoute(http.MethodGet, "/redoc", "redoc", "ReDoc (offline)", "Operations", "text/html", "HTML page")
+}
+
+type statusBody struct {
+	Status string `json:"status" example:"ok"`
+}
+
+type statusOutput struct {
+	Body statusBody
+}
+
+// CheckResult is one dependency's health.
+type CheckResult struct {
+	Status    string  `json:"status" enum:"ok,down,not_configured" doc:"ok, down, or not_configured when the deployment has no such dependency yet"`
+	Backend   string  `json:"backend,omitempty" doc:"memory when served in-process"`
+	LatencyMS float64 `json:"latency_ms,omitempty"`
+	Error     string  `json:"error,omitempty" doc:"Why the check failed (no internals)"`
+}
+
+type healthBody struct {
+	Status  string                 `json:"status" enum:"healthy,degraded"`
+	Version string                 `json:"version"`
+	Checks  map[string]CheckResult `json:"checks"`
+}
+
+type healthOutput struct {
+	Body healthBody
+}
+
+// healthCheckNames are the checks /api/health always reports.
+var healthCheckNames = []string{"database", "redis", "queue", "ai_providers"}
+
+func (s *server) runChecks(ctx context.Context) (map[string]CheckResult, bool) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	results := make(map[string]CheckResult, len(healthCheckNames))
+	for _, name := range healthCheckNames {
+		results[name] = CheckResult{Status: "not_configured"}
+	}
+	for _, name := range s.opts.MemoryBackends {
+		results[name] = CheckResult{Status: "ok", Backend: "memory"}
+	}
+	type named struct {
+		name string
+		res  CheckResult
+	}
+	ch := make(chan named, len(s.deps.Health))
+	for _, c := range s.deps.Health {
+		go func(c ports.HealthChecker) {
+			start := time.Now()
+			err := c.Check(ctx)
+			r := CheckResult{Status: "ok", LatencyMS: float64(time.Since(start).Microseconds()) / 1000}
+			if err != nil {
+				s.log.WarnContext(ctx, "health check failed", "check", c.Name(), "err", err)
+				r.Status, r.Error = "down", "not answering"
+			}
+			ch <- named{c.Name(), r}
+		}(c)
+	}
+	healthy := true
+	for range s.deps.Health {
+		n := <-ch
+		results[n.name] = n.res
+		healthy = healthy && n.res.Status == "ok"
+	}
+	return results, healthy
+}
+
+func (s *server) readyz(ctx context.Context, _ *struct{}) (*statusOutput, error) {
+	if _, ok := s.runChecks(ctx); !ok {
+		return nil, newProblem(http.StatusServiceUnavailable, "a dependency is not answering", nil)
+	}
+	return &statusOutput{Body: statusBody{Status: "ready"}}, nil
+}
+
+func (s *server) health(ctx context.Context, _ *struct{}) (*healthOutput, error) {
+	checks, ok := s.runChecks(ctx)
+	status := "healthy"
+	if !ok {
+		status = "degraded"
+	}
+	return &healthOutput{Body: healthBody{Status: status, Version: s.opts.Version, Checks: checks}}, nil
+}

@@ -1,0 +1,143 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/repurpose/repurpose/core"
+	"github.com/repurpose/repurpose/ports"
+)
+
+// UserStore keeps accounts inside one transaction of UnitOfWork.
+type UserStore struct {
+	tx *tx
+}
+
+var _ ports.UserStore = (*UserStore)(nil)
+
+// emailKey is the comparison form of an email, as lower(email) in the
+// PostgreSQL index.
+func emailKey(email string) string { return strings.ToLower(email) }
+
+// copyUser returns u with its own pointers.
+func copyUser(u core.User) core.User {
+	u.LastLoginAt = dbTimePtr(u.LastLoginAt)
+	u.DeletedAt = dbTimePtr(u.DeletedAt)
+	return u
+}
+
+// Create inserts a copy of u, giving it an id when it has none and the
+// transaction's time as CreatedAt/UpdatedAt when they are zero; u receives
+// the stored times. core.ErrConflict ("email already registered") when a live
+// user has the same email in any case.
+func (s *UserStore) Create(ctx context.Context, u *core.User) error {
+	const op = "create user"
+	if err := s.tx.usable(ctx, op); err != nil {
+		return err
+	}
+	if u.Email == "" {
+		return fmt.Errorf("%s: email is empty", op)
+	}
+	st := s.tx.uow
+	if u.ID == uuid.Nil {
+		u.ID = uuid.New()
+	}
+	if _, ok := st.users[u.ID]; ok {
+		return coded(op, core.ECONFLICT, "already exists")
+	}
+	key := emailKey(u.Email)
+	live := u.DeletedAt == nil
+	if _, taken := st.emails[key]; taken && live {
+		return coded(op, core.ECONFLICT, "email already registered")
+	}
+	stored := copyUser(*u)
+	stored.CreatedAt = dbTimeOr(u.CreatedAt, s.tx.now)
+	stored.UpdatedAt = dbTimeOr(u.UpdatedAt, s.tx.now)
+	u.CreatedAt, u.UpdatedAt = stored.CreatedAt, stored.UpdatedAt
+
+	st.users[stored.ID] = stored
+	if live {
+		st.emails[key] = stored.ID
+	}
+	s.tx.onRollback(func() {
+		delete(st.users, stored.ID)
+		if live {
+			delete(st.emails, key)
+		}
+	})
+	return nil
+}
+
+// live returns the live user id.
+func (s *UserStore) live(id uuid.UUID) (core.User, bool) {
+	u, ok := s.tx.uow.users[id]
+	if !ok || u.DeletedAt != nil {
+		return core.User{}, false
+	}
+	return u, true
+}
+
+// Get returns the live user id; core.ErrNotFound otherwise.
+func (s *UserStore) Get(ctx context.Context, id uuid.UUID) (core.User, error) {
+	op := fmt.Sprintf("get user %s", id)
+	if err := s.tx.usable(ctx, op); err != nil {
+		return core.User{}, err
+	}
+	u, ok := s.live(id)
+	if !ok {
+		return core.User{}, coded(op, core.ENOTFOUND, "user not found")
+	}
+	return copyUser(u), nil
+}
+
+// GetByEmail returns the live user whose email equals email in any case;
+// core.ErrNotFound otherwise.
+func (s *UserStore) GetByEmail(ctx context.Context, email string) (core.User, error) {
+	const op = "get user by email"
+	if err := s.tx.usable(ctx, op); err != nil {
+		return core.User{}, err
+	}
+	id, ok := s.tx.uow.emails[emailKey(email)]
+	if !ok {
+		return core.User{}, coded(op, core.ENOTFOUND, "user not found")
+	}
+	return copyUser(s.tx.uow.users[id]), nil
+}
+
+// update applies change to the live user id, recording how to undo it.
+func (s *UserStore) update(ctx context.Context, op string, id uuid.UUID, change func(*core.User)) error {
+	if err := s.tx.usable(ctx, op); err != nil {
+		return err
+	}
+	prev, ok := s.live(id)
+	if !ok {
+		return coded(op, core.ENOTFOUND, "user not found")
+	}
+	next := copyUser(prev)
+	change(&next)
+	st := s.tx.uow
+	st.users[id] = next
+	s.tx.onRollback(func() { st.users[id] = prev })
+	return nil
+}
+
+// RecordLogin sets LastLoginAt of the live user id; core.ErrNotFound
+// otherwise. UpdatedAt is kept.
+func (s *UserStore) RecordLogin(ctx context.Context, id uuid.UUID, at time.Time) error {
+	return s.update(ctx, fmt.Sprintf("record login of user %s", id), id, func(u *core.User) {
+		u.LastLoginAt = dbTimePtr(&at)
+	})
+}
+
+// UpdatePassword replaces the password hash of the live user id and sets
+// UpdatedAt to at; core.ErrNotFound otherwise.
+func (s *UserStore) UpdatePassword(ctx context.Context, id uuid.UUID, passwordHash string, at time.Time) error {
+	return s.update(ctx, fmt.Sprintf("update password of user %s", id), id, func(u *core.User) {
+		u.PasswordHash = passwordHash
+		u.UpdatedAt = dbTime(at)
+	})
+}

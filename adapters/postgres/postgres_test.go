@@ -1,0 +1,330 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net/url"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/repurpose/repurpose/adapters/postgres"
+	"github.com/repurpose/repurpose/core"
+	"github.com/repurpose/repurpose/internal/testinfra"
+	"github.com/repurpose/repurpose/migrations"
+	"github.com/repurpose/repurpose/ports"
+	"github.com/repurpose/repurpose/ports/porttest"
+)
+
+// newDatabase creates a database, migrates it twice (the second run must be a
+// no-op) and returns its URL and a pool to it, closed at cleanup. params are
+// added to the URL's query, e.g. pool_max_conns.
+func newDatabase(t *testing.T, params url.Values) (string, *pgxpool.Pool) {
+	t.Helper()
+	dbURL := testinfra.NewDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, postgres.Migrate(ctx, dbURL, migrations.FS))
+	require.NoError(t, postgres.Migrate(ctx, dbURL, migrations.FS), "Migrate is idempotent")
+
+	u, err := url.Parse(dbURL)
+	require.NoError(t, err)
+	q := u.Query()
+	for k, vs := range params {
+		q[k] = vs
+	}
+	u.RawQuery = q.Encode()
+	pool, err := postgres.NewPool(ctx, u.String())
+	require.NoError(t, err)
+	t.Cleanup(pool.Close) // registered after NewDatabase's, so it runs before the drop
+	return dbURL, pool
+}
+
+func TestUnitOfWork(t *testing.T) {
+	t.Parallel()
+	_, pool := newDatabase(t, nil)
+	porttest.TestUnitOfWork(t, func(t *testing.T) ports.UnitOfWork { return postgres.NewUnitOfWork(pool) })
+}
+
+// TestUnitOfWorkScopesIdentityToTransaction proves the settings row-level
+// security will read: a trigger on audit_events records what the
+// transaction saw, and the same (only) pooled connection sees nothing once
+// Do has returned.
+func TestUnitOfWorkScopesIdentityToTransaction(t *testing.T) {
+	t.Parallel()
+	_, pool := newDatabase(t, url.Values{"pool_max_conns": {"1"}})
+	ctx := context.Background()
+	_, err := pool.Exec(ctx, `
+		CREATE TABLE seen_identity (seq serial, pid int, user_id text, workspace_id text);
+		CREATE FUNCTION record_identity() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			INSERT INTO seen_identity (pid, user_id, workspace_id)
+			VALUES (pg_backend_pid(), current_setting('app.user_id', true), current_setting('app.workspace_id', true));
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER audit_events_record_identity AFTER INSERT ON audit_events
+			FOR EACH ROW EXECUTE FUNCTION record_identity();`)
+	require.NoError(t, err)
+	uow := postgres.NewUnitOfWork(pool)
+	appendEvent := func(ctx context.Context) {
+		t.Helper()
+		require.NoError(t, uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+			return tx.Audit().Append(ctx, core.AuditEvent{Action: core.AuditLoginSucceeded})
+		}))
+	}
+	type seen struct {
+		pid                 int
+		userID, workspaceID string
+	}
+	last := func() seen {
+		t.Helper()
+		var s seen
+		require.NoError(t, pool.QueryRow(ctx,
+			`SELECT pid, user_id, workspace_id FROM seen_identity ORDER BY seq DESC LIMIT 1`).
+			Scan(&s.pid, &s.userID, &s.workspaceID))
+		return s
+	}
+	outside := func() seen {
+		t.Helper()
+		var s seen
+		require.NoError(t, pool.QueryRow(ctx, `SELECT pg_backend_pid(),
+			COALESCE(current_setting('app.user_id', true), ''),
+			COALESCE(current_setting('app.workspace_id', true), '')`).Scan(&s.pid, &s.userID, &s.workspaceID))
+		return s
+	}
+
+	userID, workspaceID := uuid.New(), uuid.New()
+	appendEvent(core.WithIdentity(ctx, core.Identity{UserID: userID, WorkspaceID: workspaceID, Role: core.RoleOwner}))
+	inside := last()
+	require.Equal(t, seen{pid: inside.pid, userID: userID.String(), workspaceID: workspaceID.String()}, inside)
+
+	after := outside()
+	require.Equal(t, inside.pid, after.pid, "pool_max_conns=1: the same connection")
+	require.Equal(t, seen{pid: inside.pid}, after, "the identity ended with the transaction")
+
+	// A caller without a workspace, then no identity at all: empty settings,
+	// never the previous transaction's.
+	appendEvent(core.WithIdentity(ctx, core.Identity{UserID: userID}))
+	require.Equal(t, seen{pid: inside.pid, userID: userID.String()}, last())
+	appendEvent(ctx)
+	require.Equal(t, seen{pid: inside.pid}, last())
+
+	// A rolled-back transaction leaves nothing behind either.
+	errBoom := errors.New("boom")
+	require.ErrorIs(t, uow.Do(core.WithIdentity(ctx, core.Identity{UserID: userID, WorkspaceID: workspaceID}),
+		func(ctx context.Context, tx ports.Tx) error { return errBoom }), errBoom)
+	require.Equal(t, seen{pid: inside.pid}, outside())
+}
+
+// TestSoftDeletedRowsAreInvisible covers what no port can do yet: rows
+// soft-deleted in SQL disappear from reads and release their unique keys.
+func TestSoftDeletedRowsAreInvisible(t *testing.T) {
+	t.Parallel()
+	_, pool := newDatabase(t, nil)
+	ctx := context.Background()
+	uow := postgres.NewUnitOfWork(pool)
+
+	owner := &core.User{Email: "Owner@Example.com", PasswordHash: "h"}
+	gone := &core.User{Email: "gone@example.com", PasswordHash: "h"}
+	kept := &core.Workspace{Name: "Kept", Slug: "kept"}
+	deleted := &core.Workspace{Name: "Deleted", Slug: "deleted"}
+	require.NoError(t, uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+		require.NoError(t, tx.Users().Create(ctx, owner))
+		require.NoError(t, tx.Users().Create(ctx, gone))
+		kept.CreatedBy, deleted.CreatedBy = owner.ID, owner.ID
+		require.NoError(t, tx.Workspaces().Create(ctx, kept))
+		require.NoError(t, tx.Workspaces().Create(ctx, deleted))
+		for _, w := range []*core.Workspace{kept, deleted} {
+			require.NoError(t, tx.Workspaces().AddMember(ctx, core.Membership{WorkspaceID: w.ID, UserID: owner.ID, Role: core.RoleOwner}))
+		}
+		return nil
+	}))
+	_, err := pool.Exec(ctx, `UPDATE users SET deleted_at = now() WHERE id = $1`, gone.ID)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `UPDATE workspaces SET deleted_at = now() WHERE id = $1`, deleted.ID)
+	require.NoError(t, err)
+
+	require.NoError(t, uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+		_, err := tx.Users().Get(ctx, gone.ID)
+		require.ErrorIs(t, err, core.ErrNotFound)
+		_, err = tx.Users().GetByEmail(ctx, "GONE@example.com")
+		require.ErrorIs(t, err, core.ErrNotFound)
+		require.ErrorIs(t, tx.Users().RecordLogin(ctx, gone.ID, time.Now()), core.ErrNotFound)
+		require.ErrorIs(t, tx.Users().UpdatePassword(ctx, gone.ID, "x", time.Now()), core.ErrNotFound)
+
+		_, err = tx.Workspaces().Membership(ctx, deleted.ID, owner.ID)
+		require.ErrorIs(t, err, core.ErrNotFound)
+		list, err := tx.Workspaces().ListForUser(ctx, owner.ID)
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		require.Equal(t, kept.ID, list[0].Workspace.ID)
+
+		require.ErrorIs(t, tx.Workspaces().AddMember(ctx,
+			core.Membership{WorkspaceID: kept.ID, UserID: gone.ID, Role: core.RoleMember}), core.ErrNotFound)
+		return nil
+	}))
+	require.ErrorIs(t, uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+		return tx.Workspaces().AddMember(ctx, core.Membership{WorkspaceID: deleted.ID, UserID: gone.ID, Role: core.RoleMember})
+	}), core.ErrNotFound)
+
+	// The email and the slug are free again.
+	require.NoError(t, uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+		again := &core.User{Email: "Gone@Example.com", PasswordHash: "h"}
+		require.NoError(t, tx.Users().Create(ctx, again))
+		return tx.Workspaces().Create(ctx, &core.Workspace{Name: "Again", Slug: "deleted", CreatedBy: again.ID})
+	}))
+}
+
+func TestMigrateConcurrently(t *testing.T) {
+	t.Parallel()
+	dbURL := testinfra.NewDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = postgres.Migrate(ctx, dbURL, migrations.FS) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err, "starter %d", i)
+	}
+
+	files, err := fs.Glob(migrations.FS, "*.sql")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	pool, err := postgres.NewPool(ctx, dbURL)
+	require.NoError(t, err)
+	defer pool.Close()
+	var applied int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&applied))
+	require.Equal(t, len(files), applied)
+	var tables int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public'
+		AND tablename IN ('users', 'workspaces', 'workspace_members', 'audit_events')`).Scan(&tables))
+	require.Equal(t, 4, tables)
+}
+
+func TestMigrateAppliesInOrderAndStopsAtAFailure(t *testing.T) {
+	t.Parallel()
+	dbURL := testinfra.NewDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	good := fstest.MapFS{
+		"0002_b.sql": {Data: []byte(`ALTER TABLE a ADD COLUMN y int;`)},
+		"0001_a.sql": {Data: []byte(`CREATE TABLE a (x int); INSERT INTO a (x) VALUES (1);`)},
+		"README.md":  {Data: []byte(`not a migration`)},
+	}
+	require.NoError(t, postgres.Migrate(ctx, dbURL, good), "0001 runs before 0002")
+
+	bad := fstest.MapFS{
+		"0001_a.sql": good["0001_a.sql"],
+		"0002_b.sql": good["0002_b.sql"],
+		"0003_c.sql": {Data: []byte(`CREATE TABLE c (x int); SELECT no_such_column FROM a;`)},
+	}
+	err := postgres.Migrate(ctx, dbURL, bad)
+	require.Error(t, err)
+	require.ErrorContains(t, err, "0003_c.sql")
+
+	pool, err := postgres.NewPool(ctx, dbURL)
+	require.NoError(t, err)
+	defer pool.Close()
+	var versions []string
+	rows, err := pool.Query(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var v string
+		require.NoError(t, rows.Scan(&v))
+		versions = append(versions, v)
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, []string{"0001", "0002"}, versions, "the failed migration is not recorded")
+	var c *string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT to_regclass('c')::text`).Scan(&c))
+	require.Nil(t, c, "the failed migration left nothing behind")
+}
+
+func TestMigrateRejectsMisnamedMigrations(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for name, fsys := range map[string]fstest.MapFS{
+		"bad name":          {"1_a.sql": {Data: []byte(`SELECT 1;`)}},
+		"duplicate version": {"0001_a.sql": {Data: []byte(`SELECT 1;`)}, "0001_b.sql": {Data: []byte(`SELECT 1;`)}},
+	} {
+		// Checked before connecting: no database needed.
+		require.Error(t, postgres.Migrate(ctx, "postgres://127.0.0.1:1/none?connect_timeout=1", fsys), name)
+	}
+}
+
+func TestHealthCheck(t *testing.T) {
+	t.Parallel()
+	_, pool := newDatabase(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	hc := postgres.NewHealthCheck(pool)
+	require.Equal(t, "database", hc.Name())
+	require.NoError(t, hc.Check(ctx))
+
+	// NewPool does not connect, so a dead server shows up only in the check.
+	dead, err := postgres.NewPool(ctx, "postgres://postgres@127.0.0.1:1/none?connect_timeout=1")
+	require.NoError(t, err)
+	defer dead.Close()
+	short, cancelShort := context.WithTimeout(ctx, 2*time.Second)
+	defer cancelShort()
+	require.Error(t, postgres.NewHealthCheck(dead).Check(short))
+}
+
+func TestNewPoolRejectsABadURL(t *testing.T) {
+	t.Parallel()
+	_, err := postgres.NewPool(context.Background(), "postgres://u:secret@host:notaport/db")
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "secret", "the password is not echoed")
+}
+
+func TestPoolStatsCollector(t *testing.T) {
+	t.Parallel()
+	_, pool := newDatabase(t, url.Values{"pool_max_conns": {"3"}})
+	ctx := context.Background()
+	require.NoError(t, postgres.NewUnitOfWork(pool).Do(ctx, func(context.Context, ports.Tx) error { return nil }))
+
+	// A pedantic registry checks that Collect matches Describe.
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(postgres.NewPoolStatsCollector(pool)))
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	values := map[string]float64{}
+	for _, f := range families {
+		require.Len(t, f.GetMetric(), 1, f.GetName())
+		m := f.GetMetric()[0]
+		switch {
+		case m.GetGauge() != nil:
+			values[f.GetName()] = m.GetGauge().GetValue()
+		case m.GetCounter() != nil:
+			values[f.GetName()] = m.GetCounter().GetValue()
+		}
+	}
+	for _, name := range []string{
+		"repurpose_db_pool_acquired_connections", "repurpose_db_pool_idle_connections",
+		"repurpose_db_pool_constructing_connections", "repurpose_db_pool_total_connections",
+		"repurpose_db_pool_max_connections", "repurpose_db_pool_acquires_total",
+		"repurpose_db_pool_acquire_duration_seconds_total", "repurpose_db_pool_empty_acquires_total",
+		"repurpose_db_pool_empty_acquire_wait_seconds_total", "repurpose_db_pool_canceled_acquires_total",
+	} {
+		require.Contains(t, values, name)
+	}
+	require.Len(t, values, 10)
+	require.Equal(t, float64(3), values["repurpose_db_pool_max_connections"])
+	require.Equal(t, float64(0), values["repurpose_db_pool_acquired_connections"])
+	require.GreaterOrEqual(t, values["repurpose_db_pool_acquires_total"], float64(1))
+	require.GreaterOrEqual(t, values["repurpose_db_pool_total_connections"], float64(1))
+}

@@ -1,0 +1,123 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/repurpose/repurpose/core"
+	"github.com/repurpose/repurpose/ports"
+)
+
+// setIdentitySQL scopes a transaction to the caller. is_local = true makes
+// the settings end with the transaction, so a pooled connection never carries
+// one request's identity into the next. Row-level security policies will
+// read them as
+//
+//	NULLIF(current_setting('app.workspace_id', true), '')::uuid
+const setIdentitySQL = `SELECT set_config('app.user_id', $1, true), set_config('app.workspace_id', $2, true)`
+
+// rollbackTimeout bounds the ROLLBACK sent after fn fails.
+const rollbackTimeout = 5 * time.Second
+
+// UnitOfWork runs use-case closures in PostgreSQL transactions scoped to the
+// identity of the request.
+type UnitOfWork struct {
+	pool *pgxpool.Pool
+}
+
+var _ ports.UnitOfWork = (*UnitOfWork)(nil)
+
+// NewUnitOfWork returns a unit of work taking its connections from pool.
+func NewUnitOfWork(pool *pgxpool.Pool) *UnitOfWork { return &UnitOfWork{pool: pool} }
+
+// Do begins a transaction, makes the caller's user and workspace ids (from
+// core.IdentityFrom, empty when absent) its first statement's settings, and
+// runs fn. It commits when fn returns nil; it rolls back and returns fn's
+// error unchanged when fn fails, and rolls back and re-panics when fn panics.
+func (u *UnitOfWork) Do(ctx context.Context, fn func(ctx context.Context, tx ports.Tx) error) (err error) {
+	userID, workspaceID := identitySettings(ctx)
+	ptx, err := u.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		// A no-op (ErrTxClosed) after a successful Commit. It runs on a
+		// context that outlives a canceled request, so that the connection
+		// goes back to the pool clean instead of being closed; a failed
+		// rollback makes pgx destroy the connection, so its error adds
+		// nothing to fn's.
+		rbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+		defer cancel()
+		_ = ptx.Rollback(rbCtx)
+	}()
+
+	if _, err := ptx.Exec(ctx, setIdentitySQL, userID, workspaceID); err != nil {
+		return fmt.Errorf("set transaction identity: %w", err)
+	}
+	t := &tx{db: ptx}
+	if err := fn(ctx, t); err != nil {
+		return err
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		return translate(err, "commit transaction", "not found")
+	}
+	return nil
+}
+
+// identitySettings returns the values of app.user_id and app.workspace_id:
+// the ids of the identity in ctx, or empty strings.
+func identitySettings(ctx context.Context) (userID, workspaceID string) {
+	id, ok := core.IdentityFrom(ctx)
+	if !ok {
+		return "", ""
+	}
+	str := func(v uuid.UUID) string {
+		if v == uuid.Nil {
+			return ""
+		}
+		return v.String()
+	}
+	return str(id.UserID), str(id.WorkspaceID)
+}
+
+// tx gives the stores bound to one pgx transaction.
+type tx struct {
+	db pgx.Tx
+}
+
+var _ ports.Tx = (*tx)(nil)
+
+func (t *tx) Users() ports.UserStore           { return &UserStore{db: t.db} }
+func (t *tx) Workspaces() ports.WorkspaceStore { return &WorkspaceStore{db: t.db} }
+func (t *tx) Audit() ports.AuditLog            { return &AuditLog{db: t.db} }
+
+// nullIfZero returns nil for the zero time, so that the database default
+// (the transaction's now()) applies, and t otherwise.
+func nullIfZero(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// nullIfEmpty maps an absent optional text to NULL.
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// utcPtr returns a copy of t in UTC, nil for nil.
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := t.UTC()
+	return &v
+}

@@ -1,0 +1,39 @@
+package redis
+
+import (
+	goredis "github.com/redis/go-redis/v9"
+	"go.uber.org/fx"
+
+	"github.com/repurpose/repurpose/ports"
+)
+
+// Config is what the Redis module needs.
+type Config struct {
+	URL string
+	// Prefix namespaces every key, so one Redis can serve several
+	// deployments (and tests).
+	Prefix string
+}
+
+// Module provides the Redis client, sessions, the shared rate limiter and
+// the "redis" health check.
+var Module = fx.Module("redis",
+	fx.Provide(
+		newLifecycleClient,
+		fx.Annotate(func(c *goredis.Client, cfg Config) *SessionStore { return NewSessionStore(c, cfg.Prefix) }, fx.As(new(ports.SessionStore))),
+		fx.Annotate(func(c *goredis.Client, cfg Config, clock ports.Clock) *RateLimiter {
+			return NewRateLimiter(c, cfg.Prefix, clock)
+		}, fx.As(new(ports.RateLimiter))),
+		fx.Annotate(func(c *goredis.Client) *HealthCheck { return NewHealthCheck(c) },
+			fx.As(new(ports.HealthChecker)), fx.ResultTags(`group:"health"`)),
+	),
+)
+
+func newLifecycleClient(lc fx.Lifecycle, cfg Config) (*goredis.Client, error) {
+	c, err := NewClient(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	lc.Append(fx.StopHook(c.Close))
+	return c, nil
+}

@@ -1,0 +1,145 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+
+	"github.com/repurpose/repurpose/adapters/httpapi"
+	"github.com/repurpose/repurpose/adapters/jwt"
+	"github.com/repurpose/repurpose/adapters/memory"
+	"github.com/repurpose/repurpose/adapters/postgres"
+	"github.com/repurpose/repurpose/adapters/redis"
+	"github.com/repurpose/repurpose/core/auth"
+	"github.com/repurpose/repurpose/migrations"
+	"github.com/repurpose/repurpose/ports"
+)
+
+// Entry names a process the binary can run.
+type Entry string
+
+// The entry points of cmd/repurpose (and, later, the Lambda functions).
+const (
+	Serve   Entry = "serve"
+	Worker  Entry = "worker"
+	Migrate Entry = "migrate"
+)
+
+// Entries lists every entry point, for the graph validation test.
+var Entries = []Entry{Serve, Worker, Migrate}
+
+// ErrWorkerNeedsRedis is returned for `worker` without REDIS_URL: without a
+// shared queue the in-process worker of `serve` does the work.
+var ErrWorkerNeedsRedis = errors.New("the worker needs REDIS_URL and DATABASE_URL; without them `serve` runs an in-process worker")
+
+// ErrMigrateNeedsDatabase is returned for `migrate` without DATABASE_URL.
+var ErrMigrateNeedsDatabase = errors.New("migrate needs DATABASE_URL (or MIGRATE_DATABASE_URL)")
+
+// Options returns the fx options of entry for cfg.
+func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
+	log := cfg.Logger()
+	common := fx.Options(
+		fx.Supply(cfg, log),
+		fx.Provide(func() ports.Clock { return ports.SystemClock{} }),
+		fx.WithLogger(func() fxevent.Logger {
+			l := &fxevent.SlogLogger{Logger: log}
+			l.UseLogLevel(slog.LevelDebug)
+			return l
+		}),
+		fx.StartTimeout(2*time.Minute),
+	)
+	pg := postgres.Config{URL: cfg.DatabaseURL, MigrateURL: cfg.MigrateDatabaseURL, AutoMigrate: cfg.AutoMigrate, Migrations: migrations.FS}
+	switch entry {
+	case Migrate:
+		if cfg.DatabaseURL == "" && cfg.MigrateDatabaseURL == "" {
+			return nil, ErrMigrateNeedsDatabase
+		}
+		return fx.Options(common, fx.Supply(pg), fx.Invoke(func(cfg postgres.Config, log *slog.Logger) error {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			return postgres.RunMigrations(ctx, cfg, log)
+		})), nil
+	case Worker:
+		if cfg.DatabaseURL == "" || cfg.RedisURL == "" {
+			return nil, ErrWorkerNeedsRedis
+		}
+		return fx.Options(common,
+			fx.Supply(pg, redis.Config{URL: cfg.RedisURL, Prefix: cfg.RedisKeyPrefix}),
+			postgres.Module, redis.Module,
+			fx.Supply(httpapi.ListenOptions{Listen: httpapi.ListenConfig{Addr: cfg.WorkerHTTPAddr},
+				Handler: httpapi.Options{Version: version}}),
+			httpapi.Module,
+		), nil
+	case Serve:
+		var memoryBackends []string
+		opts := []fx.Option{common,
+			fx.Supply(jwt.Config{Key: cfg.SigningKey(), Previous: toBytes(cfg.PreviousSecretKeys), TTL: time.Duration(cfg.AccessTokenMinutes) * time.Minute}),
+			jwt.Module,
+			fx.Provide(newAuthService),
+			httpapi.Module,
+		}
+		if cfg.DatabaseURL != "" {
+			opts = append(opts, fx.Supply(pg), postgres.Module)
+		} else {
+			opts = append(opts, memory.StoreModule)
+			memoryBackends = append(memoryBackends, "database")
+		}
+		if cfg.RedisURL != "" {
+			opts = append(opts, fx.Supply(redis.Config{URL: cfg.RedisURL, Prefix: cfg.RedisKeyPrefix}), redis.Module)
+		} else {
+			opts = append(opts, memory.SessionModule)
+			memoryBackends = append(memoryBackends, "redis")
+		}
+		opts = append(opts, fx.Supply(httpapi.ListenOptions{
+			Listen: httpapi.ListenConfig{Addr: cfg.HTTPAddr},
+			Handler: httpapi.Options{Version: version, TrustProxyHeaders: cfg.TrustProxyHeaders, CORSOrigins: cfg.CORSOrigins,
+				MaxBodyBytes: cfg.MaxBodySize, MemoryBackends: memoryBackends},
+		}), fx.Invoke(func(*auth.Service) {}))
+		return fx.Options(opts...), nil
+	}
+	return nil, errors.New("unknown entry point " + string(entry))
+}
+
+// Warnings are the start-up notes of a configuration that works but is not
+// fit for production.
+func (c *Config) Warnings() []string {
+	var w []string
+	if c.generatedKey {
+		w = append(w, "SECRET_KEY is unset: using a random key; tokens will not survive a restart")
+	}
+	if c.DatabaseURL == "" {
+		w = append(w, "DATABASE_URL is unset: data is kept in memory and lost on exit")
+	}
+	if c.RedisURL == "" {
+		w = append(w, "REDIS_URL is unset: sessions and rate limits are kept in this process only")
+	}
+	return w
+}
+
+func toBytes(keys []string) [][]byte {
+	out := make([][]byte, 0, len(keys))
+	for _, k := range keys {
+		if k = strings.TrimSpace(k); k != "" {
+			out = append(out, []byte(k))
+		}
+	}
+	return out
+}
+
+func newAuthService(cfg *Config, uow ports.UnitOfWork, sessions ports.SessionStore, tokens ports.AccessTokens,
+	limiter ports.RateLimiter, clock ports.Clock, log *slog.Logger, metrics auth.Metrics) (*auth.Service, error) {
+	hasher, err := auth.NewHasher(cfg.BcryptRounds)
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewService(uow, sessions, tokens, limiter, clock, hasher, auth.Config{
+		RefreshTTL:         time.Duration(cfg.RefreshTokenDays) * 24 * time.Hour,
+		MaxSessionsPerUser: cfg.MaxSessionsPerUser,
+		AuthLimit:          cfg.AuthLimit,
+	}, log, metrics), nil
+}

@@ -1,0 +1,191 @@
+// Package bootstrap is the composition root: it reads the configuration and
+// turns it into the fx options of each entry point (serve, worker, migrate),
+// choosing the memory, PostgreSQL and Redis adapters by what is configured.
+package bootstrap
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/joho/godotenv"
+
+	"github.com/repurpose/repurpose/ports"
+)
+
+// Config is the whole configuration, read from the environment (and an
+// optional .env file). The names are the contract of API.md.
+type Config struct {
+	Environment        string   `env:"ENVIRONMENT" envDefault:"development"`
+	HTTPAddr           string   `env:"HTTP_ADDR" envDefault:":8080"`
+	WorkerHTTPAddr     string   `env:"WORKER_HTTP_ADDR" envDefault:":9091"`
+	DatabaseURL        string   `env:"DATABASE_URL"`
+	MigrateDatabaseURL string   `env:"MIGRATE_DATABASE_URL"`
+	AutoMigrate        bool     `env:"AUTO_MIGRATE" envDefault:"true"`
+	RedisURL           string   `env:"REDIS_URL"`
+	RedisKeyPrefix     string   `env:"REDIS_KEY_PREFIX" envDefault:"repurpose:"`
+	SecretKey          string   `env:"SECRET_KEY"`
+	PreviousSecretKeys []string `env:"SECRET_KEY_PREVIOUS" envSeparator:","`
+	AccessTokenMinutes int      `env:"ACCESS_TOKEN_EXPIRE_MINUTES" envDefault:"15"`
+	RefreshTokenDays   int      `env:"REFRESH_TOKEN_EXPIRE_DAYS" envDefault:"7"`
+	MaxSessionsPerUser int      `env:"MAX_SESSIONS_PER_USER" envDefault:"10"`
+	BcryptRounds       int      `env:"BCRYPT_ROUNDS" envDefault:"12"`
+	RateLimitAuth      string   `env:"RATE_LIMIT_AUTH" envDefault:"5/15m"`
+	MaxUploadSize      int64    `env:"MAX_UPLOAD_SIZE" envDefault:"10485760"`
+	MaxBodySize        int64    `env:"MAX_BODY_SIZE" envDefault:"1048576"`
+	PlatformAdmins     []string `env:"PLATFORM_ADMIN_EMAILS" envSeparator:","`
+	AIProviders        []string `env:"AI_PROVIDERS" envSeparator:"," envDefault:"local"`
+	PluginDir          string   `env:"PLUGIN_DIR" envDefault:"bin/plugins"`
+	WorkerConcurrency  int      `env:"WORKER_CONCURRENCY" envDefault:"4"`
+	CORSOrigins        []string `env:"CORS_ORIGINS" envSeparator:","`
+	TrustProxyHeaders  bool     `env:"TRUST_PROXY_HEADERS" envDefault:"false"`
+	LogLevel           string   `env:"LOG_LEVEL" envDefault:"info"`
+	LogFormat          string   `env:"LOG_FORMAT"`
+
+	// AuthLimit is RateLimitAuth parsed.
+	AuthLimit ports.RateLimit `env:"-"`
+	// signingKey is SecretKey, or a random key when it is unset outside
+	// production.
+	signingKey []byte
+	// generatedKey records that signingKey was made up at start.
+	generatedKey bool
+}
+
+// Production reports whether ENVIRONMENT=production.
+func (c *Config) Production() bool { return strings.EqualFold(c.Environment, "production") }
+
+// SigningKey is the JWT signing key.
+func (c *Config) SigningKey() []byte { return c.signingKey }
+
+// LoadConfig reads .env (if present; real environment variables win) and the
+// environment, then validates.
+func LoadConfig() (*Config, error) {
+	if err := godotenv.Load(); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read .env: %w", err)
+	}
+	return ParseConfig(nil)
+}
+
+// ParseConfig reads the configuration from environ (nil: the process
+// environment) and validates it.
+func ParseConfig(environ map[string]string) (*Config, error) {
+	var c Config
+	opts := env.Options{}
+	if environ != nil {
+		opts.Environment = environ
+	}
+	if err := env.ParseWithOptions(&c, opts); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	if err := c.finish(); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	return &c, nil
+}
+
+// MinSecretKeyBytes is the shortest SECRET_KEY accepted.
+const MinSecretKeyBytes = 32
+
+func (c *Config) finish() error {
+	var problems []string
+	limit, err := ParseRateLimit(c.RateLimitAuth)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	c.AuthLimit = limit
+	switch {
+	case c.SecretKey == "" && c.Production():
+		problems = append(problems, "SECRET_KEY is required when ENVIRONMENT=production")
+	case c.SecretKey == "":
+		c.signingKey = make([]byte, 32)
+		_, _ = rand.Read(c.signingKey)
+		c.generatedKey = true
+	case len(c.SecretKey) < MinSecretKeyBytes:
+		problems = append(problems, fmt.Sprintf("SECRET_KEY must be at least %d bytes", MinSecretKeyBytes))
+	default:
+		c.signingKey = []byte(c.SecretKey)
+	}
+	for _, k := range c.PreviousSecretKeys {
+		if len(k) < MinSecretKeyBytes {
+			problems = append(problems, fmt.Sprintf("every SECRET_KEY_PREVIOUS key must be at least %d bytes", MinSecretKeyBytes))
+			break
+		}
+	}
+	if c.AccessTokenMinutes < 1 || c.AccessTokenMinutes > 24*60 {
+		problems = append(problems, "ACCESS_TOKEN_EXPIRE_MINUTES must be 1..1440")
+	}
+	if c.RefreshTokenDays < 1 || c.RefreshTokenDays > 365 {
+		problems = append(problems, "REFRESH_TOKEN_EXPIRE_DAYS must be 1..365")
+	}
+	if c.BcryptRounds < 4 || c.BcryptRounds > 31 {
+		problems = append(problems, "BCRYPT_ROUNDS must be 4..31")
+	}
+	if c.MaxBodySize < 1024 || c.MaxUploadSize < 1024 {
+		problems = append(problems, "MAX_BODY_SIZE and MAX_UPLOAD_SIZE must be at least 1024")
+	}
+	if c.MaxSessionsPerUser < 1 {
+		problems = append(problems, "MAX_SESSIONS_PER_USER must be at least 1")
+	}
+	if c.WorkerConcurrency < 1 {
+		problems = append(problems, "WORKER_CONCURRENCY must be at least 1")
+	}
+	if c.Production() {
+		if c.BcryptRounds < 10 {
+			problems = append(problems, "BCRYPT_ROUNDS below 10 is refused in production")
+		}
+		if limit.Disabled() {
+			problems = append(problems, "RATE_LIMIT_AUTH=off is refused in production")
+		}
+		for _, o := range c.CORSOrigins {
+			if strings.TrimSpace(o) == "*" {
+				problems = append(problems, "CORS_ORIGINS=* is refused in production")
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// ParseRateLimit parses "N/duration" (e.g. "5/15m") or "off".
+func ParseRateLimit(s string) (ports.RateLimit, error) {
+	s = strings.TrimSpace(s)
+	if strings.EqualFold(s, "off") || s == "" {
+		return ports.RateLimit{}, nil
+	}
+	n, per, ok := strings.Cut(s, "/")
+	events, err1 := strconv.Atoi(n)
+	d, err2 := time.ParseDuration(per)
+	if !ok || err1 != nil || err2 != nil || events < 1 || d <= 0 {
+		return ports.RateLimit{}, fmt.Errorf("RATE_LIMIT_AUTH %q: want N/duration like 5/15m, or off", s)
+	}
+	return ports.RateLimit{Events: events, Per: d}, nil
+}
+
+// Logger builds the process logger from LOG_LEVEL and LOG_FORMAT (JSON in
+// production, text otherwise, unless set).
+func (c *Config) Logger() *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	format := c.LogFormat
+	if format == "" {
+		format = "text"
+		if c.Production() {
+			format = "json"
+		}
+	}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

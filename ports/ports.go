@@ -1,0 +1,177 @@
+// Package ports declares the small interfaces the core consumes. Each method
+// documents its error contract in terms of core's coded errors; adapters in
+// adapters/ implement them and prove it with the suites in ports/porttest.
+package ports
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/repurpose/repurpose/core"
+)
+
+// Clock tells the time; tests inject a fake one.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the real clock, in UTC.
+type SystemClock struct{}
+
+// Now returns the current time in UTC.
+func (SystemClock) Now() time.Time { return time.Now().UTC() }
+
+// UnitOfWork runs a group of store operations in one transaction.
+type UnitOfWork interface {
+	// Do runs fn in one transaction scoped to the identity in ctx (user and
+	// current workspace, if any). When fn returns an error or panics, nothing
+	// written through tx is kept and Do returns fn's error. The stores of tx
+	// must not be used after fn returns.
+	Do(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+}
+
+// Tx gives access to the stores inside one transaction.
+type Tx interface {
+	Users() UserStore
+	Workspaces() WorkspaceStore
+	Audit() AuditLog
+}
+
+// UserStore keeps accounts.
+type UserStore interface {
+	// Create inserts u, filling CreatedAt/UpdatedAt when zero. It returns
+	// core.ErrConflict when another live user has the same email, compared
+	// case-insensitively.
+	Create(ctx context.Context, u *core.User) error
+	// Get returns core.ErrNotFound when no live (not soft-deleted) user has id.
+	Get(ctx context.Context, id uuid.UUID) (core.User, error)
+	// GetByEmail finds a live user by email, case-insensitively; it returns
+	// core.ErrNotFound when there is none.
+	GetByEmail(ctx context.Context, email string) (core.User, error)
+	// RecordLogin sets LastLoginAt; core.ErrNotFound for an unknown user.
+	RecordLogin(ctx context.Context, id uuid.UUID, at time.Time) error
+	// UpdatePassword replaces the password hash; core.ErrNotFound for an
+	// unknown user.
+	UpdatePassword(ctx context.Context, id uuid.UUID, passwordHash string, at time.Time) error
+}
+
+// WorkspaceStore keeps workspaces and memberships.
+type WorkspaceStore interface {
+	// Create inserts w; core.ErrConflict when the slug is taken.
+	Create(ctx context.Context, w *core.Workspace) error
+	// AddMember inserts m; core.ErrConflict when the user is already a member,
+	// core.ErrNotFound when the workspace or user does not exist.
+	AddMember(ctx context.Context, m core.Membership) error
+	// Membership returns the workspace as seen by userID; core.ErrNotFound
+	// when the user is not a member or the workspace is soft-deleted.
+	Membership(ctx context.Context, workspaceID, userID uuid.UUID) (core.WorkspaceMembership, error)
+	// ListForUser returns the live workspaces userID belongs to, in the order
+	// the user joined them (oldest first).
+	ListForUser(ctx context.Context, userID uuid.UUID) ([]core.WorkspaceMembership, error)
+}
+
+// AuditLog is the append-only audit trail.
+type AuditLog interface {
+	// Append records e, filling ID and CreatedAt when zero.
+	Append(ctx context.Context, e core.AuditEvent) error
+}
+
+// SessionStore keeps login sessions and the hashes of their refresh tokens.
+// A session is the family of every refresh token rotated from one login.
+type SessionStore interface {
+	// Create stores s whose current refresh token has hash refreshHash. When
+	// the user then has more than maxPerUser active sessions, the oldest are
+	// revoked and their IDs returned.
+	Create(ctx context.Context, s core.Session, refreshHash string, maxPerUser int) (evicted []uuid.UUID, err error)
+	// Get returns an active session; core.ErrNotFound when it is unknown,
+	// revoked or expired.
+	Get(ctx context.Context, id uuid.UUID) (core.Session, error)
+	// Touch sets LastUsedAt of an active session; core.ErrNotFound otherwise.
+	Touch(ctx context.Context, id uuid.UUID, at time.Time) error
+	// Rotate atomically replaces the current refresh token hash presented by
+	// next, sets LastUsedAt to now and ExpiresAt to expiresAt, and returns the
+	// updated session. When presented is a hash the session already rotated
+	// away from, it revokes the session and returns an error matching
+	// core.ErrReuseDetected together with that session (so the caller can
+	// record who it belonged to). core.ErrNotFound when no active session knows
+	// presented. Of concurrent calls with the same presented hash exactly one
+	// succeeds.
+	Rotate(ctx context.Context, presented, next string, now, expiresAt time.Time) (core.Session, error)
+	// FindByRefresh returns the active session whose current refresh token
+	// hash is h; core.ErrNotFound otherwise.
+	FindByRefresh(ctx context.Context, h string) (core.Session, error)
+	// SetWorkspace changes the current workspace of an active session;
+	// core.ErrNotFound otherwise.
+	SetWorkspace(ctx context.Context, id, workspaceID uuid.UUID) error
+	// Revoke ends an active session at once; core.ErrNotFound when it is not
+	// active.
+	Revoke(ctx context.Context, id uuid.UUID) error
+	// RevokeAllForUser ends every active session of userID except keep
+	// (uuid.Nil keeps none) and returns how many it ended.
+	RevokeAllForUser(ctx context.Context, userID, keep uuid.UUID) (int, error)
+	// ListForUser returns the active sessions of userID, newest first.
+	ListForUser(ctx context.Context, userID uuid.UUID) ([]core.Session, error)
+}
+
+// RateLimit allows Events per Per; Events <= 0 disables limiting.
+type RateLimit struct {
+	Events int
+	Per    time.Duration
+}
+
+// Disabled reports whether the limit lets everything through.
+func (l RateLimit) Disabled() bool { return l.Events <= 0 || l.Per <= 0 }
+
+// RateDecision is a rate limiter's answer.
+type RateDecision struct {
+	Allowed bool
+	// RetryAfter is how long until one more event would be allowed; zero when
+	// Allowed.
+	RetryAfter time.Duration
+	// Remaining is how many more events are allowed right now.
+	Remaining int
+}
+
+// RateLimiter counts events per key with the GCRA (a token bucket of
+// limit.Events refilled evenly over limit.Per). Implementations shared by
+// several processes keep their state in one place.
+type RateLimiter interface {
+	// Peek reports whether one more event under key would be allowed,
+	// without recording anything.
+	Peek(ctx context.Context, key string, limit RateLimit) (RateDecision, error)
+	// Hit records one event under key when allowed; a refused event is not
+	// recorded.
+	Hit(ctx context.Context, key string, limit RateLimit) (RateDecision, error)
+	// Reset forgets every event recorded under key.
+	Reset(ctx context.Context, key string) error
+}
+
+// AccessClaims is what an access token says about its bearer.
+type AccessClaims struct {
+	UserID      uuid.UUID
+	SessionID   uuid.UUID
+	WorkspaceID uuid.UUID
+	IssuedAt    time.Time
+	ExpiresAt   time.Time
+}
+
+// AccessTokens issues and verifies signed, short-lived access tokens.
+type AccessTokens interface {
+	// Issue signs c, setting IssuedAt and ExpiresAt from its own clock and
+	// lifetime, and returns the token with the claims it carries.
+	Issue(c AccessClaims) (string, AccessClaims, error)
+	// Verify returns core.ErrUnauthorized for a token that is malformed,
+	// forged, expired, not yet valid, of another type or audience, or
+	// signed with an unknown key or algorithm.
+	Verify(token string) (AccessClaims, error)
+}
+
+// HealthChecker is a dependency that can say whether it answers.
+type HealthChecker interface {
+	// Name is the key of the check in /api/health, e.g. "database".
+	Name() string
+	// Check returns nil when the dependency answers within ctx's deadline.
+	Check(ctx context.Context) error
+}
