@@ -83,7 +83,9 @@ type AuditLog interface {
 type SessionStore interface {
 	// Create stores s whose current refresh token has hash refreshHash. When
 	// the user then has more than maxPerUser active sessions, the oldest are
-	// revoked and their IDs returned.
+	// revoked and their IDs returned (maxPerUser <= 0: no cap); the new
+	// session itself is never evicted. core.ErrConflict when an active
+	// session already has s.ID.
 	Create(ctx context.Context, s core.Session, refreshHash string, maxPerUser int) (evicted []uuid.UUID, err error)
 	// Get returns an active session; core.ErrNotFound when it is unknown,
 	// revoked or expired.

@@ -42,9 +42,10 @@ var backends = []backend{
 
 // api is a running server built by the real composition root.
 type api struct {
-	t     *testing.T
-	srv   *httptest.Server
-	clock *porttest.FakeClock
+	t       *testing.T
+	srv     *httptest.Server
+	handler http.Handler
+	clock   *porttest.FakeClock
 }
 
 // newAPI starts the serve entry point with env (plus test defaults) and a
@@ -82,7 +83,7 @@ func newAPI(t *testing.T, b backend, extra map[string]string) *api {
 	})
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	return &api{t: t, srv: srv, clock: clock}
+	return &api{t: t, srv: srv, handler: handler, clock: clock}
 }
 
 // response is a decoded reply.

@@ -202,7 +202,7 @@ func (s *server) registerOperations(router chi.Router) {
 		OperationID: "health", Method: http.MethodGet, Path: "/api/health", Summary: "Health with dependency checks", Tags: []string{"Operations"},
 	}), s.health)
 
-	router.Handle("/metrics", s.deps.Metrics.Handler())
+	router.Get("/metrics", s.deps.Metrics.Handler().ServeHTTP)
 	s.plainRoute(http.MethodGet, "/metrics", "metrics", "Prometheus metrics", "Operations", "text/plain", "Prometheus text exposition format")
 
 	docsPage := func(h http.Handler) http.Handler {
@@ -211,9 +211,9 @@ func (s *server) registerOperations(router chi.Router) {
 			h.ServeHTTP(w, r)
 		})
 	}
-	router.Handle("/docs", docsPage(apidocs.SwaggerUI("/openapi.json")))
-	router.Handle("/redoc", docsPage(apidocs.ReDoc("/openapi.json")))
-	router.Handle("/docs/assets/*", docsPage(apidocs.Assets()))
+	router.Get("/docs", docsPage(apidocs.SwaggerUI("/openapi.json")).ServeHTTP)
+	router.Get("/redoc", docsPage(apidocs.ReDoc("/openapi.json")).ServeHTTP)
+	router.Get("/docs/assets/*", docsPage(apidocs.Assets()).ServeHTTP)
 	s.plainRoute(http.MethodGet, "/docs", "swaggerUI", "Swagger UI (offline)", "Operations", "text/html", "HTML page")
 	s.plainRoute(http.MethodGet, "/redoc", "redoc", "ReDoc (offline)", "Operations", "text/html", "HTML page")
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"io/fs"
 	"log/slog"
 
@@ -63,7 +62,7 @@ func RunMigrations(ctx context.Context, cfg Config, log *slog.Logger) error {
 		url = cfg.URL
 	}
 	if err := Migrate(ctx, url, cfg.Migrations); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return err
 	}
 	log.Info("database migrations applied")
 	return nil

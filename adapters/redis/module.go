@@ -1,6 +1,11 @@
 package redis
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
 	goredis "github.com/redis/go-redis/v9"
 	"go.uber.org/fx"
 
@@ -29,7 +34,18 @@ var Module = fx.Module("redis",
 	),
 )
 
-func newLifecycleClient(lc fx.Lifecycle, cfg Config) (*goredis.Client, error) {
+// slogPrintf routes go-redis's internal log lines (dial retries and the
+// like) to slog at debug level; failures reach callers as errors anyway.
+type slogPrintf struct{ log *slog.Logger }
+
+func (l slogPrintf) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, fmt.Sprintf(format, v...), "component", "go-redis")
+}
+
+var setRedisLogger sync.Once
+
+func newLifecycleClient(lc fx.Lifecycle, cfg Config, log *slog.Logger) (*goredis.Client, error) {
+	setRedisLogger.Do(func() { goredis.SetLogger(slogPrintf{log}) })
 	c, err := NewClient(cfg.URL)
 	if err != nil {
 		return nil, err

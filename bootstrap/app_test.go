@@ -1,0 +1,77 @@
+package bootstrap_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/fx"
+
+	"github.com/repurpose/repurpose/bootstrap"
+	"github.com/repurpose/repurpose/core/auth"
+	"github.com/repurpose/repurpose/ports"
+)
+
+// configs are the deployment modes each entry point is validated in.
+var configs = map[string]map[string]string{
+	"default": {},
+	"postgres+redis": {
+		"DATABASE_URL": "postgres://app@db.invalid:5432/repurpose",
+		"REDIS_URL":    "redis://cache.invalid:6379/0",
+	},
+	"postgres only": {"DATABASE_URL": "postgres://app@db.invalid:5432/repurpose"},
+	"redis only":    {"REDIS_URL": "redis://cache.invalid:6379/0"},
+}
+
+// TestEveryEntryPointGraphIsValid builds the dependency graph of each entry
+// point in each mode without running a constructor, so a missing or
+// duplicated provider fails here rather than at start-up.
+func TestEveryEntryPointGraphIsValid(t *testing.T) {
+	t.Parallel()
+	for mode, env := range configs {
+		for _, entry := range bootstrap.Entries {
+			t.Run(mode+"/"+string(entry), func(t *testing.T) {
+				t.Parallel()
+				cfg, err := bootstrap.ParseConfig(env)
+				require.NoError(t, err)
+				opts, err := bootstrap.Options(cfg, entry, "test")
+				switch {
+				case entry == bootstrap.Worker && (env["DATABASE_URL"] == "" || env["REDIS_URL"] == ""):
+					require.ErrorIs(t, err, bootstrap.ErrWorkerNeedsRedis)
+					return
+				case entry == bootstrap.Migrate && env["DATABASE_URL"] == "":
+					require.ErrorIs(t, err, bootstrap.ErrMigrateNeedsDatabase)
+					return
+				}
+				require.NoError(t, err)
+				require.NoError(t, fx.ValidateApp(opts))
+			})
+		}
+	}
+}
+
+// TestServeGraphProvidesTheAPI checks what serve wires, not only that it
+// wires: the handler and the auth use cases over every port.
+func TestServeGraphProvidesTheAPI(t *testing.T) {
+	t.Parallel()
+	cfg, err := bootstrap.ParseConfig(map[string]string{"HTTP_ADDR": "127.0.0.1:0", "BCRYPT_ROUNDS": "4"})
+	require.NoError(t, err)
+	opts, err := bootstrap.Options(cfg, bootstrap.Serve, "test")
+	require.NoError(t, err)
+	var (
+		h        http.Handler
+		svc      *auth.Service
+		sessions ports.SessionStore
+		limiter  ports.RateLimiter
+		uow      ports.UnitOfWork
+	)
+	app := fx.New(opts, fx.NopLogger, fx.Populate(&h, &svc, &sessions, &limiter, &uow))
+	require.NoError(t, app.Err())
+	require.NotNil(t, h)
+	require.NotNil(t, svc)
+	require.Contains(t, strings.ToLower(typeName(sessions)), "memory")
+	require.Contains(t, strings.ToLower(typeName(uow)), "memory")
+}
+
+func typeName(v any) string { return fmtType(v) }
