@@ -74,6 +74,12 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 			fx.Supply(httpapi.ListenOptions{Listen: httpapi.ListenConfig{Addr: cfg.WorkerHTTPAddr},
 				Handler: httpapi.Options{Version: version}}),
 			httpapi.Module,
+			fx.Invoke(func(log *slog.Logger) {
+				// The job queue and its handlers arrive with the transformation
+				// pipeline; until then the worker holds its connections and
+				// reports health and metrics.
+				log.Info("worker started", "concurrency", cfg.WorkerConcurrency)
+			}),
 		), nil
 	case Serve:
 		var memoryBackends []string

@@ -23,14 +23,14 @@ import (
 // backend names a deployment mode the HTTP suite runs against.
 type backend struct {
 	name string
-	env  func(t *testing.T) map[string]string
+	env  func(t testing.TB) map[string]string
 }
 
 // backends are the modes of the issue: the embedded default, and
 // PostgreSQL + Redis (integration; needs TEST_DATABASE_URL/TEST_REDIS_URL).
 var backends = []backend{
-	{name: "memory", env: func(*testing.T) map[string]string { return map[string]string{} }},
-	{name: "postgres+redis", env: func(t *testing.T) map[string]string {
+	{name: "memory", env: func(testing.TB) map[string]string { return map[string]string{} }},
+	{name: "postgres+redis", env: func(t testing.TB) map[string]string {
 		client := testinfra.RedisClient(t)
 		return map[string]string{
 			"DATABASE_URL":     testinfra.NewDatabase(t),
@@ -42,7 +42,7 @@ var backends = []backend{
 
 // api is a running server built by the real composition root.
 type api struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *httptest.Server
 	handler http.Handler
 	clock   *porttest.FakeClock
@@ -50,7 +50,7 @@ type api struct {
 
 // newAPI starts the serve entry point with env (plus test defaults) and a
 // fake clock, and serves its handler over httptest.
-func newAPI(t *testing.T, b backend, extra map[string]string) *api {
+func newAPI(t testing.TB, b backend, extra map[string]string) *api {
 	t.Helper()
 	env := map[string]string{
 		"HTTP_ADDR":       "127.0.0.1:0",

@@ -53,7 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"worker":      "Run a queue worker with its health and metrics listener on WORKER_HTTP_ADDR (default :9091).",
 		"migrate":     "Apply pending migrations with MIGRATE_DATABASE_URL (or DATABASE_URL) and exit.",
 		"version":     "Print the version and exit.",
-		"healthcheck": "Exit 0 when http://127.0.0.1<HTTP_ADDR port>/healthz answers 200 within 3s, else 1.",
+		"healthcheck": "Exit 0 when http://127.0.0.1:<port>/healthz answers 200 within 3s, else 1 (port of --addr, HTTP_ADDR or :8080).",
 	}
 	switch cmd {
 	case "-h", "--help", "help":
@@ -67,7 +67,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintf(fs.Output(), "Usage: repurpose %s\n\n%s\n", cmd, desc) }
+	healthAddr := fs.String("addr", "", "healthcheck: the address to probe (default HTTP_ADDR, or :8080)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: repurpose %s\n\n%s\n", cmd, desc)
+		if cmd == "healthcheck" {
+			fs.PrintDefaults()
+		}
+	}
 	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -81,7 +87,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "repurpose", version)
 		return 0
 	case "healthcheck":
-		return healthcheck(stderr)
+		return healthcheck(*healthAddr, stderr)
 	}
 	cfg, err := bootstrap.LoadConfig()
 	if err != nil {
@@ -94,8 +100,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	log := cfg.Logger()
-	for _, w := range cfg.Warnings() {
-		log.Warn(w)
+	if cmd == "serve" {
+		for _, w := range cfg.Warnings() {
+			log.Warn(w)
+		}
 	}
 	app := fx.New(opts)
 	if cmd == "migrate" {
@@ -121,8 +129,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return sig.ExitCode
 }
 
-func healthcheck(stderr io.Writer) int {
-	addr := os.Getenv("HTTP_ADDR")
+func healthcheck(addr string, stderr io.Writer) int {
+	if addr == "" {
+		addr = os.Getenv("HTTP_ADDR")
+	}
 	if addr == "" {
 		addr = ":8080"
 	}
