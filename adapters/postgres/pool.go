@@ -6,6 +6,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,9 @@ import (
 // URL names another one.
 const applicationName = "repurpose"
 
+// defaultMaxConns is the pool size when the URL sets no pool_max_conns.
+const defaultMaxConns = 16
+
 // NewPool parses databaseURL (pool_max_conns and the other pgxpool
 // parameters are honoured) and returns a pool. It does not connect: the
 // first connection is made on first use, so a process can start while the
@@ -26,6 +30,12 @@ func NewPool(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 	if err != nil {
 		// pgconn redacts the password from its parse errors.
 		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	// pgxpool's default (max(4, NumCPU)) queues requests behind four
+	// connections on a small machine; most of a request's time is waiting
+	// on the network, so allow more unless the URL says otherwise.
+	if !strings.Contains(databaseURL, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
 	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = applicationName

@@ -13,13 +13,13 @@ import (
 	"github.com/repurpose/repurpose/ports"
 )
 
-// setIdentitySQL scopes a transaction to the caller. is_local = true makes
+// beginWithIdentitySQL begins a transaction scoped to the caller. is_local = true makes
 // the settings end with the transaction, so a pooled connection never carries
 // one request's identity into the next. Row-level security policies will
 // read them as
 //
 //	NULLIF(current_setting('app.workspace_id', true), '')::uuid
-const setIdentitySQL = `SELECT set_config('app.user_id', $1, true), set_config('app.workspace_id', $2, true)`
+const beginWithIdentitySQL = `BEGIN; SELECT set_config('app.user_id', '%s', true), set_config('app.workspace_id', '%s', true)`
 
 // rollbackTimeout bounds the ROLLBACK sent after fn fails.
 const rollbackTimeout = 5 * time.Second
@@ -41,7 +41,10 @@ func NewUnitOfWork(pool *pgxpool.Pool) *UnitOfWork { return &UnitOfWork{pool: po
 // error unchanged when fn fails, and rolls back and re-panics when fn panics.
 func (u *UnitOfWork) Do(ctx context.Context, fn func(ctx context.Context, tx ports.Tx) error) (err error) {
 	userID, workspaceID := identitySettings(ctx)
-	ptx, err := u.pool.Begin(ctx)
+	// BEGIN and the identity settings travel in one simple-protocol round
+	// trip. The values are inlined, which is safe: identitySettings returns
+	// only canonical UUID strings or "".
+	ptx, err := u.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: fmt.Sprintf(beginWithIdentitySQL, userID, workspaceID)})
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
@@ -56,9 +59,6 @@ func (u *UnitOfWork) Do(ctx context.Context, fn func(ctx context.Context, tx por
 		_ = ptx.Rollback(rbCtx)
 	}()
 
-	if _, err := ptx.Exec(ctx, setIdentitySQL, userID, workspaceID); err != nil {
-		return fmt.Errorf("set transaction identity: %w", err)
-	}
 	t := &tx{db: ptx}
 	if err := fn(ctx, t); err != nil {
 		return err
