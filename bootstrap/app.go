@@ -16,6 +16,7 @@ import (
 	"github.com/repurpose/repurpose/adapters/postgres"
 	"github.com/repurpose/repurpose/adapters/redis"
 	"github.com/repurpose/repurpose/core/auth"
+	"github.com/repurpose/repurpose/core/workspace"
 	"github.com/repurpose/repurpose/migrations"
 	"github.com/repurpose/repurpose/ports"
 )
@@ -86,7 +87,9 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 		opts := []fx.Option{common,
 			fx.Supply(jwt.Config{Key: cfg.SigningKey(), Previous: toBytes(cfg.PreviousSecretKeys), TTL: time.Duration(cfg.AccessTokenMinutes) * time.Minute}),
 			jwt.Module,
-			fx.Provide(newAuthService),
+			fx.Provide(newAuthService, func(uow ports.UnitOfWork, clock ports.Clock) *workspace.Service {
+				return workspace.NewService(uow, clock, workspace.Config{Limits: cfg.PlanLimits, PlatformAdmins: cfg.PlatformAdmins})
+			}),
 			httpapi.Module,
 		}
 		if cfg.DatabaseURL != "" {
@@ -105,7 +108,7 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 			Listen: httpapi.ListenConfig{Addr: cfg.HTTPAddr},
 			Handler: httpapi.Options{Version: version, TrustProxyHeaders: cfg.TrustProxyHeaders, CORSOrigins: cfg.CORSOrigins,
 				MaxBodyBytes: cfg.MaxBodySize, MemoryBackends: memoryBackends},
-		}), fx.Invoke(func(*auth.Service) {}))
+		}), fx.Invoke(func(*auth.Service, *workspace.Service) {}))
 		return fx.Options(opts...), nil
 	}
 	return nil, errors.New("unknown entry point " + string(entry))

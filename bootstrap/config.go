@@ -4,7 +4,9 @@
 package bootstrap
 
 import (
+	"bytes"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +18,7 @@ import (
 	"github.com/caarlos0/env/v11"
 	"github.com/joho/godotenv"
 
+	"github.com/repurpose/repurpose/core"
 	"github.com/repurpose/repurpose/ports"
 )
 
@@ -40,6 +43,7 @@ type Config struct {
 	MaxUploadSize      int64    `env:"MAX_UPLOAD_SIZE" envDefault:"10485760"`
 	MaxBodySize        int64    `env:"MAX_BODY_SIZE" envDefault:"1048576"`
 	PlatformAdmins     []string `env:"PLATFORM_ADMIN_EMAILS" envSeparator:","`
+	PlanLimitsJSON     string   `env:"PLAN_LIMITS"`
 	AIProviders        []string `env:"AI_PROVIDERS" envSeparator:"," envDefault:"local"`
 	PluginDir          string   `env:"PLUGIN_DIR" envDefault:"bin/plugins"`
 	WorkerConcurrency  int      `env:"WORKER_CONCURRENCY" envDefault:"4"`
@@ -50,6 +54,8 @@ type Config struct {
 
 	// AuthLimit is RateLimitAuth parsed.
 	AuthLimit ports.RateLimit `env:"-"`
+	// PlanLimits are the defaults with PLAN_LIMITS applied.
+	PlanLimits map[core.Plan]core.PlanLimits `env:"-"`
 	// signingKey is SecretKey, or a random key when it is unset outside
 	// production.
 	signingKey []byte
@@ -99,6 +105,9 @@ func (c *Config) finish() error {
 		problems = append(problems, err.Error())
 	}
 	c.AuthLimit = limit
+	if c.PlanLimits, err = ParsePlanLimits(c.PlanLimitsJSON); err != nil {
+		problems = append(problems, err.Error())
+	}
 	switch {
 	case c.SecretKey == "" && c.Production():
 		problems = append(problems, "SECRET_KEY is required when ENVIRONMENT=production")
@@ -167,6 +176,34 @@ func ParseRateLimit(s string) (ports.RateLimit, error) {
 		return ports.RateLimit{}, fmt.Errorf("RATE_LIMIT_AUTH %q: want N/duration like 5/15m, or off", s)
 	}
 	return ports.RateLimit{Events: events, Per: d}, nil
+}
+
+// ParsePlanLimits applies a PLAN_LIMITS JSON object such as
+// {"free": {"members": 5}, "pro": {"documents": 0}} to the default limits:
+// only the fields given change.
+func ParsePlanLimits(s string) (map[core.Plan]core.PlanLimits, error) {
+	limits := core.DefaultPlanLimits()
+	if strings.TrimSpace(s) == "" {
+		return limits, nil
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(s), &raw); err != nil {
+		return nil, fmt.Errorf("PLAN_LIMITS: not a JSON object: %w", err)
+	}
+	for name, msg := range raw {
+		plan, ok := core.ParsePlan(name)
+		if !ok {
+			return nil, fmt.Errorf("PLAN_LIMITS: unknown plan %q", name)
+		}
+		l := limits[plan]
+		dec := json.NewDecoder(bytes.NewReader(msg))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&l); err != nil {
+			return nil, fmt.Errorf("PLAN_LIMITS %s: %w", name, err)
+		}
+		limits[plan] = l
+	}
+	return limits, nil
 }
 
 // Logger builds the process logger from LOG_LEVEL and LOG_FORMAT (JSON in

@@ -33,9 +33,17 @@ type UnitOfWork interface {
 }
 
 // Tx gives access to the stores inside one transaction.
+//
+// Tenant isolation: the transaction is scoped to the identity in the ctx
+// given to UnitOfWork.Do (core.WithIdentity): its UserID and its current
+// WorkspaceID. Methods documented as acting on "the current workspace" take
+// the workspace from that scope, never from an argument, and anything of
+// another workspace is core.ErrNotFound. Adapters enforce this in code
+// (memory) or underneath with row-level security (PostgreSQL).
 type Tx interface {
 	Users() UserStore
 	Workspaces() WorkspaceStore
+	Invitations() InvitationStore
 	Audit() AuditLog
 }
 
@@ -50,32 +58,109 @@ type UserStore interface {
 	// GetByEmail finds a live user by email, case-insensitively; it returns
 	// core.ErrNotFound when there is none.
 	GetByEmail(ctx context.Context, email string) (core.User, error)
-	// RecordLogin sets LastLoginAt; core.ErrNotFound for an unknown user.
+	// RecordLogin sets LastLoginAt; core.ErrNotFound for an unknown user or
+	// one that is not the scope's user (a user changes only their own row).
 	RecordLogin(ctx context.Context, id uuid.UUID, at time.Time) error
 	// UpdatePassword replaces the password hash; core.ErrNotFound for an
-	// unknown user.
+	// unknown user or one that is not the scope's user.
 	UpdatePassword(ctx context.Context, id uuid.UUID, passwordHash string, at time.Time) error
 }
 
 // WorkspaceStore keeps workspaces and memberships.
 type WorkspaceStore interface {
-	// Create inserts w; core.ErrConflict when the slug is taken.
+	// Create inserts w, which must be the scope's workspace (the caller scopes
+	// the transaction to the new id); core.ErrConflict when the slug is
+	// taken, core.ErrNotFound when w.ID is not the scope's workspace.
 	Create(ctx context.Context, w *core.Workspace) error
-	// AddMember inserts m; core.ErrConflict when the user is already a member,
-	// core.ErrNotFound when the workspace or user does not exist.
+	// AddMember inserts m into the current workspace (m.WorkspaceID must be
+	// it); core.ErrConflict when the user is already a member,
+	// core.ErrNotFound when the workspace or user does not exist or is not
+	// in scope.
 	AddMember(ctx context.Context, m core.Membership) error
 	// Membership returns the workspace as seen by userID; core.ErrNotFound
-	// when the user is not a member or the workspace is soft-deleted.
+	// when the user is not a member, the workspace is soft-deleted, or
+	// neither the workspace nor the user is the scope's.
 	Membership(ctx context.Context, workspaceID, userID uuid.UUID) (core.WorkspaceMembership, error)
 	// ListForUser returns the live workspaces userID belongs to, in the order
-	// the user joined them (oldest first).
+	// the user joined them (oldest first); userID must be the scope's user
+	// (an empty list otherwise).
 	ListForUser(ctx context.Context, userID uuid.UUID) ([]core.WorkspaceMembership, error)
+	// Get returns the current workspace; core.ErrNotFound when it is
+	// soft-deleted or the scope has none.
+	Get(ctx context.Context) (core.Workspace, error)
+	// Update saves Name, Slug and Description of the current workspace
+	// (w.ID must be it) and sets UpdatedAt; core.ErrConflict when the slug
+	// is taken, core.ErrNotFound otherwise.
+	Update(ctx context.Context, w core.Workspace, at time.Time) error
+	// SetPlan changes the plan of the current workspace; core.ErrNotFound
+	// when there is none.
+	SetPlan(ctx context.Context, plan core.Plan, at time.Time) error
+	// SoftDelete marks the current workspace deleted: it disappears from
+	// every read, and its slug becomes free. core.ErrNotFound when there is
+	// none.
+	SoftDelete(ctx context.Context, at time.Time) error
+	// ListMembers returns the members of the current workspace with their
+	// account details, in the order they joined.
+	ListMembers(ctx context.Context) ([]core.Member, error)
+	// SetMemberRole changes a member's role in the current workspace;
+	// core.ErrNotFound when userID is not a member of it.
+	SetMemberRole(ctx context.Context, userID uuid.UUID, role core.Role) error
+	// RemoveMember deletes a membership of the current workspace;
+	// core.ErrNotFound when userID is not a member of it.
+	RemoveMember(ctx context.Context, userID uuid.UUID) error
+	// LockMembers locks the current workspace's memberships until the
+	// transaction ends (so "the last owner" checks can't race) and returns
+	// how many members and owners it has.
+	LockMembers(ctx context.Context) (members, owners int, err error)
+}
+
+// InvitationStore keeps invitations to the current workspace.
+type InvitationStore interface {
+	// Create inserts inv into the current workspace (inv.WorkspaceID must be
+	// it); core.ErrNotFound otherwise.
+	Create(ctx context.Context, inv *core.Invitation) error
+	// ListPending returns the current workspace's invitations still pending
+	// at now, newest first.
+	ListPending(ctx context.Context, now time.Time) ([]core.Invitation, error)
+	// Revoke ends a pending invitation of the current workspace;
+	// core.ErrNotFound when it is unknown, of another workspace, or no
+	// longer pending at at.
+	Revoke(ctx context.Context, id uuid.UUID, at time.Time) error
+	// FindByTokenHash finds an invitation of any workspace by the hash of
+	// its token (the token is the capability); core.ErrNotFound when none
+	// has it. It returns invitations in every state: callers check Pending.
+	FindByTokenHash(ctx context.Context, tokenHash string) (core.Invitation, error)
+	// MarkAccepted records that userID accepted a pending invitation of the
+	// current workspace; core.ErrNotFound when it is not (or no longer)
+	// pending at at, so of concurrent acceptances exactly one succeeds.
+	MarkAccepted(ctx context.Context, id, userID uuid.UUID, at time.Time) error
 }
 
 // AuditLog is the append-only audit trail.
 type AuditLog interface {
-	// Append records e, filling ID and CreatedAt when zero.
+	// Append records e, filling ID and CreatedAt when zero. e.WorkspaceID
+	// must be nil (account-level events) or the current workspace;
+	// core.ErrNotFound otherwise.
 	Append(ctx context.Context, e core.AuditEvent) error
+	// List returns the current workspace's events newest first (CreatedAt,
+	// then ID, descending), at most filter.Limit, only those strictly older
+	// than filter.Before when it is set, and only filter.Action when set.
+	List(ctx context.Context, filter AuditFilter) ([]core.AuditEvent, error)
+}
+
+// AuditFilter selects audit events.
+type AuditFilter struct {
+	Action string
+	Limit  int
+	// Before is a keyset cursor: the position of the last event of the
+	// previous page.
+	Before *AuditPosition
+}
+
+// AuditPosition is an event's place in the newest-first order.
+type AuditPosition struct {
+	CreatedAt time.Time
+	ID        uuid.UUID
 }
 
 // SessionStore keeps login sessions and the hashes of their refresh tokens.
@@ -107,6 +192,13 @@ type SessionStore interface {
 	// SetWorkspace changes the current workspace of an active session;
 	// core.ErrNotFound otherwise.
 	SetWorkspace(ctx context.Context, id, workspaceID uuid.UUID) error
+	// Reissue atomically replaces the current refresh token hash of an active
+	// session by next without the old token being presented (the old hash
+	// becomes rotated-away, so presenting it later is reuse), sets the
+	// session's workspace, LastUsedAt to now and ExpiresAt to expiresAt, and
+	// returns the updated session. core.ErrNotFound when the session is not
+	// active. Used to switch workspaces.
+	Reissue(ctx context.Context, id uuid.UUID, next string, workspaceID uuid.UUID, now, expiresAt time.Time) (core.Session, error)
 	// Revoke ends an active session at once; core.ErrNotFound when it is not
 	// active.
 	Revoke(ctx context.Context, id uuid.UUID) error

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/repurpose/repurpose/core/auth"
+	"github.com/repurpose/repurpose/core/workspace"
 	"github.com/repurpose/repurpose/ports"
 )
 
@@ -23,11 +24,12 @@ type ListenConfig struct {
 
 type handlerParams struct {
 	fx.In
-	Options ListenOptions
-	Auth    *auth.Service         `optional:"true"`
-	Health  []ports.HealthChecker `group:"health"`
-	Metrics *Metrics
-	Log     *slog.Logger
+	Options    ListenOptions
+	Auth       *auth.Service         `optional:"true"`
+	Workspaces *workspace.Service    `optional:"true"`
+	Health     []ports.HealthChecker `group:"health"`
+	Metrics    *Metrics
+	Log        *slog.Logger
 }
 
 // ListenOptions bundles the listener and handler settings.
@@ -49,7 +51,7 @@ var Module = fx.Module("httpapi",
 		func(p metricsParams) *Metrics { return NewMetrics(p.Collectors...) },
 		func(m *Metrics) auth.Metrics { return m },
 		func(p handlerParams) http.Handler {
-			return NewHandler(p.Options.Handler, Deps{Auth: p.Auth, Health: p.Health, Metrics: p.Metrics, Log: p.Log})
+			return NewHandler(p.Options.Handler, Deps{Auth: p.Auth, Workspaces: p.Workspaces, Health: p.Health, Metrics: p.Metrics, Log: p.Log})
 		},
 	),
 	fx.Invoke(registerServer),

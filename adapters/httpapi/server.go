@@ -21,6 +21,7 @@ import (
 	"github.com/repurpose/repurpose/adapters/httpapi/apidocs"
 	"github.com/repurpose/repurpose/core"
 	"github.com/repurpose/repurpose/core/auth"
+	"github.com/repurpose/repurpose/core/workspace"
 	"github.com/repurpose/repurpose/ports"
 )
 
@@ -42,10 +43,12 @@ type Options struct {
 type Deps struct {
 	// Auth serves /api/auth; nil leaves only the operations routes (the
 	// worker's own listener).
-	Auth    *auth.Service
-	Health  []ports.HealthChecker
-	Metrics *Metrics
-	Log     *slog.Logger
+	Auth *auth.Service
+	// Workspaces serves the tenancy routes (with Auth).
+	Workspaces *workspace.Service
+	Health     []ports.HealthChecker
+	Metrics    *Metrics
+	Log        *slog.Logger
 }
 
 const bearerScheme = "bearer"
@@ -108,6 +111,9 @@ func NewHandler(opts Options, deps Deps) http.Handler {
 
 	if deps.Auth != nil {
 		s.registerAuth()
+	}
+	if deps.Auth != nil && deps.Workspaces != nil {
+		s.registerWorkspaces()
 	}
 	s.registerOperations(router)
 	return router

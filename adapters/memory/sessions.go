@@ -169,6 +169,27 @@ func (m *SessionStore) SetWorkspace(_ context.Context, id, workspaceID uuid.UUID
 	return nil
 }
 
+// Reissue replaces the current refresh hash of an active session by next
+// without the old one being presented, and sets its workspace, LastUsedAt and
+// ExpiresAt. The old hash is kept as rotated away, so presenting it later is
+// reuse. core.ErrNotFound when the session is not active.
+func (m *SessionStore) Reissue(_ context.Context, id uuid.UUID, next string, workspaceID uuid.UUID, now, expiresAt time.Time) (core.Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.active(id, m.clock.Now())
+	if e == nil {
+		return core.Session{}, core.ErrNotFound
+	}
+	old := e.current
+	e.current = next
+	e.s.WorkspaceID = workspaceID
+	e.s.LastUsedAt = now
+	e.s.ExpiresAt = expiresAt
+	m.refresh[old] = refreshEntry{sessionID: id, expiresAt: expiresAt}
+	m.refresh[next] = refreshEntry{sessionID: id, expiresAt: expiresAt}
+	return e.s, nil
+}
+
 // Revoke ends an active session; core.ErrNotFound when it is not active.
 func (m *SessionStore) Revoke(_ context.Context, id uuid.UUID) error {
 	m.mu.Lock()

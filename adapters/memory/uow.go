@@ -18,11 +18,16 @@ import (
 // errTxClosed is returned by the stores of a Tx used after its Do returned.
 var errTxClosed = errors.New("memory: transaction already ended")
 
-// UnitOfWork is the in-memory ports.UnitOfWork with its user, workspace and
-// audit stores, for tests and single-process development. Transactions are
-// serialized by a mutex (so they are trivially serializable) and roll back
-// through an undo log: each write records how to reverse itself, which costs
-// nothing when a transaction commits.
+// UnitOfWork is the in-memory ports.UnitOfWork with its user, workspace,
+// invitation and audit stores, for tests and single-process development.
+// Transactions are serialized by a mutex (so they are trivially serializable)
+// and roll back through an undo log: each write records how to reverse
+// itself, which costs nothing when a transaction commits.
+//
+// Tenant isolation is enforced in code: every transaction is scoped to the
+// identity in the context given to Do (see scope), and each store applies the
+// same visibility rules as the row-level security policies of the PostgreSQL
+// adapter, answering core.ErrNotFound for anything out of scope.
 //
 // It mirrors what PostgreSQL does where callers could notice: case-insensitive
 // email uniqueness among live users, slug uniqueness, foreign keys reported as
@@ -32,13 +37,18 @@ var errTxClosed = errors.New("memory: transaction already ended")
 type UnitOfWork struct {
 	mu sync.Mutex
 	// Everything below is guarded by mu.
-	users      map[uuid.UUID]core.User
-	emails     map[string]uuid.UUID // lower-cased email of each live user
-	workspaces map[uuid.UUID]core.Workspace
-	slugs      map[string]uuid.UUID // slug of each live workspace
-	members    map[memberKey]core.Membership
-	byUser     map[uuid.UUID]map[uuid.UUID]struct{} // user → workspaces
-	audit      []auditRecord
+	users       map[uuid.UUID]core.User
+	emails      map[string]uuid.UUID // lower-cased email of each live user
+	workspaces  map[uuid.UUID]core.Workspace
+	slugs       map[string]uuid.UUID // slug of each live workspace
+	members     map[memberKey]core.Membership
+	byUser      map[uuid.UUID]map[uuid.UUID]struct{} // user → workspaces
+	byWorkspace map[uuid.UUID]map[uuid.UUID]struct{} // workspace → users
+	invitations map[uuid.UUID]core.Invitation
+	tokens      map[string]uuid.UUID      // token hash → invitation
+	invitesOf   map[uuid.UUID][]uuid.UUID // workspace → invitations, in insertion order
+	audit       []auditRecord
+	auditOf     map[uuid.UUID][]int // workspace → indexes into audit
 }
 
 var _ ports.UnitOfWork = (*UnitOfWork)(nil)
@@ -48,19 +58,28 @@ type memberKey struct{ workspaceID, userID uuid.UUID }
 // NewUnitOfWork returns an empty store.
 func NewUnitOfWork() *UnitOfWork {
 	return &UnitOfWork{
-		users:      make(map[uuid.UUID]core.User),
-		emails:     make(map[string]uuid.UUID),
-		workspaces: make(map[uuid.UUID]core.Workspace),
-		slugs:      make(map[string]uuid.UUID),
-		members:    make(map[memberKey]core.Membership),
-		byUser:     make(map[uuid.UUID]map[uuid.UUID]struct{}),
+		users:       make(map[uuid.UUID]core.User),
+		emails:      make(map[string]uuid.UUID),
+		workspaces:  make(map[uuid.UUID]core.Workspace),
+		slugs:       make(map[string]uuid.UUID),
+		members:     make(map[memberKey]core.Membership),
+		byUser:      make(map[uuid.UUID]map[uuid.UUID]struct{}),
+		byWorkspace: make(map[uuid.UUID]map[uuid.UUID]struct{}),
+		invitations: make(map[uuid.UUID]core.Invitation),
+		tokens:      make(map[string]uuid.UUID),
+		invitesOf:   make(map[uuid.UUID][]uuid.UUID),
+		auditOf:     make(map[uuid.UUID][]int),
 	}
 }
 
 // inDoKey marks the context given to fn, to catch a Do nested in Do.
 type inDoKey struct{}
 
-// Do runs fn while holding the store's lock. When fn returns an error, or
+// Do runs fn while holding the store's lock, in a transaction scoped to the
+// identity in ctx (core.IdentityFrom; no identity is a scope with neither a
+// user nor a workspace). The scope is fixed here: an identity put into the
+// context inside fn changes nothing, as the settings of a PostgreSQL
+// transaction are made once, at BEGIN. When fn returns an error, or
 // ctx is done by the time fn returns, every write of fn is undone and Do
 // returns that error (fn's unchanged); when fn panics, the writes are undone
 // and the panic goes on. Unlike PostgreSQL, Do is not reentrant: calling it
@@ -75,7 +94,7 @@ func (u *UnitOfWork) Do(ctx context.Context, fn func(ctx context.Context, tx por
 	u.mu.Lock()
 	defer u.mu.Unlock()
 
-	t := &tx{uow: u, now: dbTime(time.Now())}
+	t := &tx{uow: u, now: dbTime(time.Now()), scope: scopeFrom(ctx)}
 	committed := false
 	defer func() {
 		t.closed = true
@@ -112,15 +131,53 @@ type tx struct {
 	// now is the transaction's start time, the default of every timestamp
 	// written in it, as now() is in PostgreSQL.
 	now    time.Time
+	scope  scope
 	undo   []func()
 	closed bool
 }
 
 var _ ports.Tx = (*tx)(nil)
 
-func (t *tx) Users() ports.UserStore           { return &UserStore{tx: t} }
-func (t *tx) Workspaces() ports.WorkspaceStore { return &WorkspaceStore{tx: t} }
-func (t *tx) Audit() ports.AuditLog            { return &AuditLog{tx: t} }
+func (t *tx) Users() ports.UserStore             { return &UserStore{tx: t} }
+func (t *tx) Workspaces() ports.WorkspaceStore   { return &WorkspaceStore{tx: t} }
+func (t *tx) Invitations() ports.InvitationStore { return &InvitationStore{tx: t} }
+func (t *tx) Audit() ports.AuditLog              { return &AuditLog{tx: t} }
+
+// scope is what a transaction may see and change: the user and the current
+// workspace of the identity given to Do, uuid.Nil when absent. A nil id
+// matches nothing, as an empty setting reads as NULL in the PostgreSQL
+// policies.
+type scope struct {
+	userID, workspaceID uuid.UUID
+}
+
+// scopeFrom returns the scope of the identity in ctx.
+func scopeFrom(ctx context.Context) scope {
+	id, _ := core.IdentityFrom(ctx)
+	return scope{userID: id.UserID, workspaceID: id.WorkspaceID}
+}
+
+// isUser reports whether id is the scope's user.
+func (s scope) isUser(id uuid.UUID) bool { return id != uuid.Nil && id == s.userID }
+
+// isWorkspace reports whether id is the scope's workspace.
+func (s scope) isWorkspace(id uuid.UUID) bool { return id != uuid.Nil && id == s.workspaceID }
+
+// canSeeWorkspace reports whether workspace id is readable: it is the
+// scope's workspace or the scope's user is one of its members.
+func (t *tx) canSeeWorkspace(id uuid.UUID) bool {
+	if t.scope.isWorkspace(id) {
+		return true
+	}
+	_, member := t.uow.members[memberKey{workspaceID: id, userID: t.scope.userID}]
+	return t.scope.userID != uuid.Nil && member
+}
+
+// canSeeMembership reports whether the membership of userID in workspaceID is
+// readable: it is in the scope's workspace or it is the scope user's.
+func (t *tx) canSeeMembership(workspaceID, userID uuid.UUID) bool {
+	return t.scope.isWorkspace(workspaceID) || t.scope.isUser(userID)
+}
 
 // onRollback records how to reverse a write that has just been made.
 func (t *tx) onRollback(f func()) { t.undo = append(t.undo, f) }

@@ -30,22 +30,24 @@ func copyUser(u core.User) core.User {
 	return u
 }
 
-// Create inserts a copy of u, giving it an id when it has none and the
-// transaction's time as CreatedAt/UpdatedAt when they are zero; u receives
-// the stored times. core.ErrConflict ("email already registered") when a live
-// user has the same email in any case.
+// Create inserts a copy of u with the transaction's time as
+// CreatedAt/UpdatedAt when they are zero; u receives the stored times.
+// u.ID must be the scope's user (the caller picks the id and scopes the
+// transaction to it), else core.ErrNotFound, checked before anything else as
+// PostgreSQL checks a policy before a unique index. core.ErrConflict ("email
+// already registered") when a live user has the same email in any case.
 func (s *UserStore) Create(ctx context.Context, u *core.User) error {
 	const op = "create user"
 	if err := s.tx.usable(ctx, op); err != nil {
 		return err
 	}
+	if !s.tx.scope.isUser(u.ID) {
+		return coded(op, core.ENOTFOUND, "user not found")
+	}
 	if u.Email == "" {
 		return fmt.Errorf("%s: email is empty", op)
 	}
 	st := s.tx.uow
-	if u.ID == uuid.Nil {
-		u.ID = uuid.New()
-	}
 	if _, ok := st.users[u.ID]; ok {
 		return coded(op, core.ECONFLICT, "already exists")
 	}
@@ -81,7 +83,8 @@ func (s *UserStore) live(id uuid.UUID) (core.User, bool) {
 	return u, true
 }
 
-// Get returns the live user id; core.ErrNotFound otherwise.
+// Get returns the live user id, in any scope (accounts are readable by
+// everyone, as the users policy allows); core.ErrNotFound otherwise.
 func (s *UserStore) Get(ctx context.Context, id uuid.UUID) (core.User, error) {
 	op := fmt.Sprintf("get user %s", id)
 	if err := s.tx.usable(ctx, op); err != nil {
@@ -94,8 +97,8 @@ func (s *UserStore) Get(ctx context.Context, id uuid.UUID) (core.User, error) {
 	return copyUser(u), nil
 }
 
-// GetByEmail returns the live user whose email equals email in any case;
-// core.ErrNotFound otherwise.
+// GetByEmail returns the live user whose email equals email in any case, in
+// any scope; core.ErrNotFound otherwise.
 func (s *UserStore) GetByEmail(ctx context.Context, email string) (core.User, error) {
 	const op = "get user by email"
 	if err := s.tx.usable(ctx, op); err != nil {
@@ -114,7 +117,7 @@ func (s *UserStore) update(ctx context.Context, op string, id uuid.UUID, change 
 		return err
 	}
 	prev, ok := s.live(id)
-	if !ok {
+	if !ok || !s.tx.scope.isUser(id) {
 		return coded(op, core.ENOTFOUND, "user not found")
 	}
 	next := copyUser(prev)
@@ -125,16 +128,16 @@ func (s *UserStore) update(ctx context.Context, op string, id uuid.UUID, change 
 	return nil
 }
 
-// RecordLogin sets LastLoginAt of the live user id; core.ErrNotFound
-// otherwise. UpdatedAt is kept.
+// RecordLogin sets LastLoginAt of the live user id, who must be the scope's
+// user; core.ErrNotFound otherwise. UpdatedAt is kept.
 func (s *UserStore) RecordLogin(ctx context.Context, id uuid.UUID, at time.Time) error {
 	return s.update(ctx, fmt.Sprintf("record login of user %s", id), id, func(u *core.User) {
 		u.LastLoginAt = dbTimePtr(&at)
 	})
 }
 
-// UpdatePassword replaces the password hash of the live user id and sets
-// UpdatedAt to at; core.ErrNotFound otherwise.
+// UpdatePassword replaces the password hash of the live user id, who must be
+// the scope's user, and sets UpdatedAt to at; core.ErrNotFound otherwise.
 func (s *UserStore) UpdatePassword(ctx context.Context, id uuid.UUID, passwordHash string, at time.Time) error {
 	return s.update(ctx, fmt.Sprintf("update password of user %s", id), id, func(u *core.User) {
 		u.PasswordHash = passwordHash

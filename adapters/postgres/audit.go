@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -12,7 +14,8 @@ import (
 )
 
 // AuditLog appends to the audit_events table inside one transaction of
-// UnitOfWork, so an event is kept exactly when the change it records is.
+// UnitOfWork, so an event is kept exactly when the change it records is. The
+// app role may only INSERT and SELECT there: the trail is append-only.
 type AuditLog struct {
 	db pgx.Tx
 }
@@ -21,7 +24,9 @@ var _ ports.AuditLog = (*AuditLog)(nil)
 
 // Append records e, giving it an id when it has none and the transaction's
 // time when CreatedAt is zero. Changes is stored as a JSON object ({} when
-// nil); a value that cannot be encoded as JSON is an error.
+// nil); a value that cannot be encoded as JSON is an error. e.WorkspaceID
+// must be nil (an account-level event) or the current workspace;
+// core.ErrNotFound otherwise.
 func (a *AuditLog) Append(ctx context.Context, e core.AuditEvent) error {
 	if e.ID == uuid.Nil {
 		e.ID = uuid.New()
@@ -30,12 +35,75 @@ func (a *AuditLog) Append(ctx context.Context, e core.AuditEvent) error {
 	if changes == nil {
 		changes = map[string]any{}
 	}
-	_, err := a.db.Exec(ctx, `
+	// No RETURNING: the app role cannot read back an account-level event
+	// (no tenant's SELECT policy shows it), and needs not.
+	tag, err := a.db.Exec(ctx, `
 		INSERT INTO audit_events (id, workspace_id, actor_id, action, entity_type, entity_id,
 			ip_address, request_id, changes, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10, now()))`,
+		SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text, $6::uuid,
+			$7::text, $8::text, $9::jsonb, COALESCE($10::timestamptz, now())
+		WHERE $2::uuid IS NULL OR $2::uuid = `+scopeWorkspace,
 		e.ID, e.WorkspaceID, e.ActorID, e.Action, nullIfEmpty(e.EntityType), e.EntityID,
 		nullIfEmpty(e.IPAddress), nullIfEmpty(e.RequestID), changes, nullIfZero(e.CreatedAt),
 	)
-	return translate(err, fmt.Sprintf("append audit event %s", e.Action), "audit event not found")
+	op := fmt.Sprintf("append audit event %s", e.Action)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = pgx.ErrNoRows
+	}
+	return translate(err, op, "workspace not found")
+}
+
+// auditColumns are read by scanAuditEvent.
+const auditColumns = `id, workspace_id, actor_id, action, COALESCE(entity_type, ''), entity_id,
+	COALESCE(ip_address, ''), COALESCE(request_id, ''), changes, created_at`
+
+func scanAuditEvent(row pgx.Row) (core.AuditEvent, error) {
+	var e core.AuditEvent
+	if err := row.Scan(&e.ID, &e.WorkspaceID, &e.ActorID, &e.Action, &e.EntityType, &e.EntityID,
+		&e.IPAddress, &e.RequestID, &e.Changes, &e.CreatedAt); err != nil {
+		return core.AuditEvent{}, err
+	}
+	e.CreatedAt = e.CreatedAt.UTC()
+	return e, nil
+}
+
+// List returns the current workspace's events newest first (CreatedAt, then
+// ID, descending): at most filter.Limit of them (every one when Limit <= 0),
+// only those strictly older than filter.Before when it is set, and only
+// filter.Action when set. An empty slice when the scope has no workspace.
+// The audit_events_workspace_created_id_idx index serves the filter, the
+// order and the cursor in one range scan.
+func (a *AuditLog) List(ctx context.Context, filter ports.AuditFilter) ([]core.AuditEvent, error) {
+	var q strings.Builder
+	q.WriteString(`SELECT ` + auditColumns + ` FROM audit_events WHERE workspace_id = ` + scopeWorkspace)
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if filter.Action != "" {
+		q.WriteString(` AND action = ` + arg(filter.Action))
+	}
+	if filter.Before != nil {
+		at, id := arg(filter.Before.CreatedAt), arg(filter.Before.ID)
+		q.WriteString(` AND (created_at, id) < (` + at + `::timestamptz, ` + id + `::uuid)`)
+	}
+	q.WriteString(` ORDER BY created_at DESC, id DESC`)
+	if filter.Limit > 0 {
+		q.WriteString(` LIMIT ` + arg(filter.Limit))
+	}
+	rows, err := a.db.Query(ctx, q.String(), args...)
+	if err != nil {
+		return nil, translate(err, "list audit events", "workspace not found")
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.AuditEvent, error) {
+		return scanAuditEvent(row)
+	})
+	if err != nil {
+		return nil, translate(err, "list audit events", "workspace not found")
+	}
+	if out == nil {
+		out = []core.AuditEvent{}
+	}
+	return out, nil
 }

@@ -14,6 +14,10 @@ import (
 const (
 	uniqueViolation     = "23505"
 	foreignKeyViolation = "23503"
+	// insufficientPrivilege is both a row-level security WITH CHECK
+	// violation (a write outside the transaction's tenant) and a missing
+	// grant (e.g. UPDATE of the append-only audit trail).
+	insufficientPrivilege = "42501"
 )
 
 // constraintMessages are the caller-safe messages of the constraints named in
@@ -25,14 +29,20 @@ var constraintMessages = map[string]string{
 	"workspaces_created_by_fkey":          "user not found",
 	"workspace_members_workspace_id_fkey": "workspace not found",
 	"workspace_members_user_id_fkey":      "user not found",
+	"invitations_workspace_id_fkey":       "workspace not found",
+	"invitations_invited_by_fkey":         "user not found",
+	"invitations_accepted_by_fkey":        "user not found",
 }
 
 // translate is the one place where driver errors become the core's coded
 // errors: pgx.ErrNoRows is core.ErrNotFound with the message notFound, a
 // unique violation core.ErrConflict and a foreign key violation
-// core.ErrNotFound, each with the message of its constraint. Anything else is
-// only wrapped, and so becomes an internal error for the caller. op describes
-// the operation for logs, e.g. "get user 1f0c…".
+// core.ErrNotFound, each with the message of its constraint, and an
+// insufficient privilege (row-level security refusing a write outside the
+// tenant, or a command the app role has no grant for) core.ErrNotFound with
+// the message notFound: another tenant's objects do not exist for the caller.
+// Anything else is only wrapped, and so becomes an internal error for the
+// caller. op describes the operation for logs, e.g. "get user 1f0c…".
 func translate(err error, op, notFound string) error {
 	if err == nil {
 		return nil
@@ -51,6 +61,8 @@ func translate(err error, op, notFound string) error {
 			return fmt.Errorf("%s: %w", op, &core.Error{
 				Code: core.ENOTFOUND, Message: constraintMessage(pgErr.ConstraintName, "a referenced record does not exist"), Err: err,
 			})
+		case insufficientPrivilege:
+			return fmt.Errorf("%s: %w", op, &core.Error{Code: core.ENOTFOUND, Message: notFound, Err: err})
 		}
 	}
 	return fmt.Errorf("%s: %w", op, err)

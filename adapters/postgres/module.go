@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"log/slog"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,10 +25,16 @@ type Config struct {
 	AutoMigrate bool
 	// Migrations are the embedded SQL files.
 	Migrations fs.FS
+	// RequireSafeRole refuses to start when tenant queries would run as a
+	// role that row-level security does not bind (a superuser, a BYPASSRLS
+	// role or a table owner: see CheckTenantRole); otherwise that is only
+	// logged as a warning. Set in production.
+	RequireSafeRole bool
 }
 
 // Module provides the pool, the UnitOfWork, the "database" health check and
-// the pool metrics, and migrates at start when configured.
+// the pool metrics, migrates at start when configured, and then checks the
+// role tenant queries run as (CheckTenantRole).
 var Module = fx.Module("postgres",
 	fx.Provide(
 		newLifecyclePool,
@@ -34,7 +42,8 @@ var Module = fx.Module("postgres",
 		fx.Annotate(NewHealthCheck, fx.As(new(ports.HealthChecker)), fx.ResultTags(`group:"health"`)),
 		fx.Annotate(NewPoolStatsCollector, fx.As(new(prometheus.Collector)), fx.ResultTags(`group:"metrics"`)),
 	),
-	fx.Invoke(registerAutoMigrate),
+	// In this order: the check needs the role the migrations create.
+	fx.Invoke(registerAutoMigrate, registerTenantRoleCheck),
 )
 
 func newLifecyclePool(lc fx.Lifecycle, cfg Config) (*pgxpool.Pool, error) {
@@ -65,5 +74,36 @@ func RunMigrations(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("database migrations applied")
+	return nil
+}
+
+func registerTenantRoleCheck(lc fx.Lifecycle, cfg Config, pool *pgxpool.Pool, log *slog.Logger) {
+	lc.Append(fx.StartHook(func(ctx context.Context) error {
+		return checkTenantRoleAtStart(ctx, cfg, pool, log)
+	}))
+}
+
+// checkTenantRoleAtStart fails when tenant transactions cannot switch to
+// AppRole (no tenant query could run), and when they would run unbound by
+// row-level security while cfg.RequireSafeRole is set; without it, the
+// latter is only a warning, so a development database with a hand-altered
+// role still starts.
+func checkTenantRoleAtStart(ctx context.Context, cfg Config, pool *pgxpool.Pool, log *slog.Logger) error {
+	role, err := CheckTenantRole(ctx, pool)
+	if err != nil {
+		return fmt.Errorf("tenant isolation check: %w", err)
+	}
+	if role.Safe() {
+		log.Info("tenant queries run under row-level security", "role", role.Name)
+		return nil
+	}
+	problems := strings.Join(role.Problems(), ", ")
+	if cfg.RequireSafeRole {
+		return fmt.Errorf("refusing to start: tenant queries would run as role %q, which %s, so row-level security "+
+			"would not isolate workspaces; connect as a role that is a member of %s and is neither a superuser, "+
+			"nor BYPASSRLS, nor the tables' owner", role.Name, problems, AppRole)
+	}
+	log.Warn("tenant queries are not bound by row-level security; this is refused in production",
+		"role", role.Name, "problems", problems)
 	return nil
 }

@@ -54,19 +54,21 @@ func TestUnitOfWork(t *testing.T) {
 }
 
 // TestUnitOfWorkScopesIdentityToTransaction proves the settings row-level
-// security will read: a trigger on audit_events records what the
-// transaction saw, and the same (only) pooled connection sees nothing once
-// Do has returned.
+// security reads: a trigger on audit_events records what the transaction saw
+// (its role and settings), and the same (only) pooled connection sees
+// nothing once Do has returned. The trigger function is SECURITY DEFINER, as
+// the app role may write nothing but the app's tables.
 func TestUnitOfWorkScopesIdentityToTransaction(t *testing.T) {
 	t.Parallel()
 	_, pool := newDatabase(t, url.Values{"pool_max_conns": {"1"}})
 	ctx := context.Background()
 	_, err := pool.Exec(ctx, `
-		CREATE TABLE seen_identity (seq serial, pid int, user_id text, workspace_id text);
-		CREATE FUNCTION record_identity() RETURNS trigger LANGUAGE plpgsql AS $$
+		CREATE TABLE seen_identity (seq serial, pid int, role text, user_id text, workspace_id text);
+		CREATE FUNCTION record_identity() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
 		BEGIN
-			INSERT INTO seen_identity (pid, user_id, workspace_id)
-			VALUES (pg_backend_pid(), current_setting('app.user_id', true), current_setting('app.workspace_id', true));
+			INSERT INTO seen_identity (pid, role, user_id, workspace_id)
+			VALUES (pg_backend_pid(), current_setting('role'),
+				current_setting('app.user_id', true), current_setting('app.workspace_id', true));
 			RETURN NEW;
 		END $$;
 		CREATE TRIGGER audit_events_record_identity AFTER INSERT ON audit_events
@@ -80,50 +82,50 @@ func TestUnitOfWorkScopesIdentityToTransaction(t *testing.T) {
 		}))
 	}
 	type seen struct {
-		pid                 int
-		userID, workspaceID string
+		pid                       int
+		role, userID, workspaceID string
 	}
 	last := func() seen {
 		t.Helper()
 		var s seen
 		require.NoError(t, pool.QueryRow(ctx,
-			`SELECT pid, user_id, workspace_id FROM seen_identity ORDER BY seq DESC LIMIT 1`).
-			Scan(&s.pid, &s.userID, &s.workspaceID))
+			`SELECT pid, role, user_id, workspace_id FROM seen_identity ORDER BY seq DESC LIMIT 1`).
+			Scan(&s.pid, &s.role, &s.userID, &s.workspaceID))
 		return s
 	}
 	outside := func() seen {
 		t.Helper()
 		var s seen
-		require.NoError(t, pool.QueryRow(ctx, `SELECT pg_backend_pid(),
+		require.NoError(t, pool.QueryRow(ctx, `SELECT pg_backend_pid(), current_setting('role'),
 			COALESCE(current_setting('app.user_id', true), ''),
-			COALESCE(current_setting('app.workspace_id', true), '')`).Scan(&s.pid, &s.userID, &s.workspaceID))
+			COALESCE(current_setting('app.workspace_id', true), '')`).Scan(&s.pid, &s.role, &s.userID, &s.workspaceID))
 		return s
 	}
 
 	userID, workspaceID := uuid.New(), uuid.New()
 	appendEvent(core.WithIdentity(ctx, core.Identity{UserID: userID, WorkspaceID: workspaceID, Role: core.RoleOwner}))
 	inside := last()
-	require.Equal(t, seen{pid: inside.pid, userID: userID.String(), workspaceID: workspaceID.String()}, inside)
+	require.Equal(t, seen{pid: inside.pid, role: postgres.AppRole, userID: userID.String(), workspaceID: workspaceID.String()}, inside)
 
 	after := outside()
 	require.Equal(t, inside.pid, after.pid, "pool_max_conns=1: the same connection")
-	require.Equal(t, seen{pid: inside.pid}, after, "the identity ended with the transaction")
+	require.Equal(t, seen{pid: inside.pid, role: "none"}, after, "the role and the identity ended with the transaction")
 
 	// A caller without a workspace, then no identity at all: empty settings,
-	// never the previous transaction's.
+	// never the previous transaction's, and the app role all the same.
 	appendEvent(core.WithIdentity(ctx, core.Identity{UserID: userID}))
-	require.Equal(t, seen{pid: inside.pid, userID: userID.String()}, last())
+	require.Equal(t, seen{pid: inside.pid, role: postgres.AppRole, userID: userID.String()}, last())
 	appendEvent(ctx)
-	require.Equal(t, seen{pid: inside.pid}, last())
+	require.Equal(t, seen{pid: inside.pid, role: postgres.AppRole}, last())
 
 	// A rolled-back transaction leaves nothing behind either.
 	errBoom := errors.New("boom")
 	require.ErrorIs(t, uow.Do(core.WithIdentity(ctx, core.Identity{UserID: userID, WorkspaceID: workspaceID}),
 		func(ctx context.Context, tx ports.Tx) error { return errBoom }), errBoom)
-	require.Equal(t, seen{pid: inside.pid}, outside())
+	require.Equal(t, seen{pid: inside.pid, role: "none"}, outside())
 }
 
-// TestSoftDeletedRowsAreInvisible covers what no port can do yet: rows
+// TestSoftDeletedRowsAreInvisible covers what no port can do: rows
 // soft-deleted in SQL disappear from reads and release their unique keys.
 func TestSoftDeletedRowsAreInvisible(t *testing.T) {
 	t.Parallel()
@@ -131,34 +133,37 @@ func TestSoftDeletedRowsAreInvisible(t *testing.T) {
 	ctx := context.Background()
 	uow := postgres.NewUnitOfWork(pool)
 
-	owner := &core.User{Email: "Owner@Example.com", PasswordHash: "h"}
-	gone := &core.User{Email: "gone@example.com", PasswordHash: "h"}
-	kept := &core.Workspace{Name: "Kept", Slug: "kept"}
-	deleted := &core.Workspace{Name: "Deleted", Slug: "deleted"}
-	require.NoError(t, uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
-		require.NoError(t, tx.Users().Create(ctx, owner))
-		require.NoError(t, tx.Users().Create(ctx, gone))
-		kept.CreatedBy, deleted.CreatedBy = owner.ID, owner.ID
-		require.NoError(t, tx.Workspaces().Create(ctx, kept))
-		require.NoError(t, tx.Workspaces().Create(ctx, deleted))
-		for _, w := range []*core.Workspace{kept, deleted} {
-			require.NoError(t, tx.Workspaces().AddMember(ctx, core.Membership{WorkspaceID: w.ID, UserID: owner.ID, Role: core.RoleOwner}))
-		}
-		return nil
-	}))
+	owner := &core.User{ID: uuid.New(), Email: "Owner@Example.com", PasswordHash: "h"}
+	gone := &core.User{ID: uuid.New(), Email: "gone@example.com", PasswordHash: "h"}
+	kept := &core.Workspace{ID: uuid.New(), Name: "Kept", Slug: "kept"}
+	deleted := &core.Workspace{ID: uuid.New(), Name: "Deleted", Slug: "deleted"}
+	for _, u := range []*core.User{owner, gone} {
+		require.NoError(t, uow.Do(as(ctx, u.ID, uuid.Nil), func(ctx context.Context, tx ports.Tx) error {
+			return tx.Users().Create(ctx, u)
+		}))
+	}
+	for _, w := range []*core.Workspace{kept, deleted} {
+		w.CreatedBy = owner.ID
+		require.NoError(t, uow.Do(as(ctx, owner.ID, w.ID), func(ctx context.Context, tx ports.Tx) error {
+			require.NoError(t, tx.Workspaces().Create(ctx, w))
+			return tx.Workspaces().AddMember(ctx, core.Membership{WorkspaceID: w.ID, UserID: owner.ID, Role: core.RoleOwner})
+		}))
+	}
 	_, err := pool.Exec(ctx, `UPDATE users SET deleted_at = now() WHERE id = $1`, gone.ID)
 	require.NoError(t, err)
 	_, err = pool.Exec(ctx, `UPDATE workspaces SET deleted_at = now() WHERE id = $1`, deleted.ID)
 	require.NoError(t, err)
 
-	require.NoError(t, uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+	require.NoError(t, uow.Do(as(ctx, gone.ID, uuid.Nil), func(ctx context.Context, tx ports.Tx) error {
 		_, err := tx.Users().Get(ctx, gone.ID)
 		require.ErrorIs(t, err, core.ErrNotFound)
 		_, err = tx.Users().GetByEmail(ctx, "GONE@example.com")
 		require.ErrorIs(t, err, core.ErrNotFound)
 		require.ErrorIs(t, tx.Users().RecordLogin(ctx, gone.ID, time.Now()), core.ErrNotFound)
 		require.ErrorIs(t, tx.Users().UpdatePassword(ctx, gone.ID, "x", time.Now()), core.ErrNotFound)
-
+		return nil
+	}))
+	require.NoError(t, uow.Do(as(ctx, owner.ID, kept.ID), func(ctx context.Context, tx ports.Tx) error {
 		_, err = tx.Workspaces().Membership(ctx, deleted.ID, owner.ID)
 		require.ErrorIs(t, err, core.ErrNotFound)
 		list, err := tx.Workspaces().ListForUser(ctx, owner.ID)
@@ -170,16 +175,30 @@ func TestSoftDeletedRowsAreInvisible(t *testing.T) {
 			core.Membership{WorkspaceID: kept.ID, UserID: gone.ID, Role: core.RoleMember}), core.ErrNotFound)
 		return nil
 	}))
-	require.ErrorIs(t, uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
-		return tx.Workspaces().AddMember(ctx, core.Membership{WorkspaceID: deleted.ID, UserID: gone.ID, Role: core.RoleMember})
+	require.NoError(t, uow.Do(as(ctx, owner.ID, deleted.ID), func(ctx context.Context, tx ports.Tx) error {
+		_, err := tx.Workspaces().Get(ctx)
+		require.ErrorIs(t, err, core.ErrNotFound)
+		require.ErrorIs(t, tx.Workspaces().SoftDelete(ctx, time.Now()), core.ErrNotFound)
+		require.ErrorIs(t, tx.Workspaces().SetPlan(ctx, core.PlanPro, time.Now()), core.ErrNotFound)
+		return nil
+	}))
+	require.ErrorIs(t, uow.Do(as(ctx, owner.ID, deleted.ID), func(ctx context.Context, tx ports.Tx) error {
+		return tx.Workspaces().AddMember(ctx, core.Membership{WorkspaceID: deleted.ID, UserID: owner.ID, Role: core.RoleMember})
 	}), core.ErrNotFound)
 
 	// The email and the slug are free again.
-	require.NoError(t, uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
-		again := &core.User{Email: "Gone@Example.com", PasswordHash: "h"}
+	again := &core.User{ID: uuid.New(), Email: "Gone@Example.com", PasswordHash: "h"}
+	againWS := &core.Workspace{ID: uuid.New(), Name: "Again", Slug: "deleted", CreatedBy: again.ID}
+	require.NoError(t, uow.Do(as(ctx, again.ID, againWS.ID), func(ctx context.Context, tx ports.Tx) error {
 		require.NoError(t, tx.Users().Create(ctx, again))
-		return tx.Workspaces().Create(ctx, &core.Workspace{Name: "Again", Slug: "deleted", CreatedBy: again.ID})
+		return tx.Workspaces().Create(ctx, againWS)
 	}))
+}
+
+// as returns ctx carrying the identity of userID in workspaceID (either may
+// be uuid.Nil), the scope of the transactions of UnitOfWork.Do.
+func as(ctx context.Context, userID, workspaceID uuid.UUID) context.Context {
+	return core.WithIdentity(ctx, core.Identity{UserID: userID, WorkspaceID: workspaceID, Role: core.RoleOwner})
 }
 
 func TestMigrateConcurrently(t *testing.T) {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -13,13 +14,38 @@ import (
 	"github.com/repurpose/repurpose/ports"
 )
 
-// beginWithIdentitySQL begins a transaction scoped to the caller. is_local = true makes
-// the settings end with the transaction, so a pooled connection never carries
-// one request's identity into the next. Row-level security policies will
-// read them as
+// AppRole is the role every transaction of UnitOfWork runs as: created by
+// migrations/0002_tenancy.sql without ownership of anything nor BYPASSRLS, so
+// the row-level security policies bind it. The role the pool connects as
+// must be a member of it.
+const AppRole = "repurpose_app"
+
+// beginWithIdentitySQL begins a transaction as a role (AppRole), scoped to
+// the caller. is_local = true makes the role and the settings end with the
+// transaction, so a pooled connection never carries one request's identity
+// (nor the switched role) into the next; never a session-level SET.
+// Row-level security policies read the settings as
 //
 //	NULLIF(current_setting('app.workspace_id', true), '')::uuid
-const beginWithIdentitySQL = `BEGIN; SELECT set_config('app.user_id', '%s', true), set_config('app.workspace_id', '%s', true)`
+const beginWithIdentitySQL = `BEGIN; SELECT set_config('role', '%s', true), ` +
+	`set_config('app.user_id', '%s', true), set_config('app.workspace_id', '%s', true)`
+
+// The scope of the transaction, as SQL: the same expressions as the
+// policies', so the stores filter on the tenant in their own SQL as well
+// (application level) and not only through row-level security (database
+// level).
+const (
+	scopeWorkspace = `NULLIF(current_setting('app.workspace_id', true), '')::uuid`
+	scopeUser      = `NULLIF(current_setting('app.user_id', true), '')::uuid`
+)
+
+// beginSQL returns the BEGIN query of a transaction running as role, scoped
+// to userID and workspaceID. The values are inlined: the ids are canonical
+// UUID strings or "" (identitySettings), and the role is a constant of ours
+// whose quotes are doubled anyway.
+func beginSQL(role, userID, workspaceID string) string {
+	return fmt.Sprintf(beginWithIdentitySQL, strings.ReplaceAll(role, "'", "''"), userID, workspaceID)
+}
 
 // rollbackTimeout bounds the ROLLBACK sent after fn fails.
 const rollbackTimeout = 5 * time.Second
@@ -35,16 +61,18 @@ var _ ports.UnitOfWork = (*UnitOfWork)(nil)
 // NewUnitOfWork returns a unit of work taking its connections from pool.
 func NewUnitOfWork(pool *pgxpool.Pool) *UnitOfWork { return &UnitOfWork{pool: pool} }
 
-// Do begins a transaction, makes the caller's user and workspace ids (from
-// core.IdentityFrom, empty when absent) its first statement's settings, and
-// runs fn. It commits when fn returns nil; it rolls back and returns fn's
+// Do begins a transaction, switches it to AppRole and makes the caller's
+// user and workspace ids (from core.IdentityFrom, empty when absent) its
+// settings, all in the first round trip, and runs fn. A failing switch (the
+// pool's role is not a member of AppRole) fails Do: nothing runs unscoped. It commits when fn returns nil; it rolls back and returns fn's
 // error unchanged when fn fails, and rolls back and re-panics when fn panics.
 func (u *UnitOfWork) Do(ctx context.Context, fn func(ctx context.Context, tx ports.Tx) error) (err error) {
 	userID, workspaceID := identitySettings(ctx)
-	// BEGIN and the identity settings travel in one simple-protocol round
-	// trip. The values are inlined, which is safe: identitySettings returns
-	// only canonical UUID strings or "".
-	ptx, err := u.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: fmt.Sprintf(beginWithIdentitySQL, userID, workspaceID)})
+	// BEGIN, the role and the identity settings travel in one
+	// simple-protocol round trip. When the SELECT fails after BEGIN, the
+	// connection is left in a failed transaction and pgxpool destroys it
+	// instead of pooling it.
+	ptx, err := u.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: beginSQL(AppRole, userID, workspaceID)})
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
@@ -92,9 +120,10 @@ type tx struct {
 
 var _ ports.Tx = (*tx)(nil)
 
-func (t *tx) Users() ports.UserStore           { return &UserStore{db: t.db} }
-func (t *tx) Workspaces() ports.WorkspaceStore { return &WorkspaceStore{db: t.db} }
-func (t *tx) Audit() ports.AuditLog            { return &AuditLog{db: t.db} }
+func (t *tx) Users() ports.UserStore             { return &UserStore{db: t.db} }
+func (t *tx) Workspaces() ports.WorkspaceStore   { return &WorkspaceStore{db: t.db} }
+func (t *tx) Invitations() ports.InvitationStore { return &InvitationStore{db: t.db} }
+func (t *tx) Audit() ports.AuditLog              { return &AuditLog{db: t.db} }
 
 // nullIfZero returns nil for the zero time, so that the database default
 // (the transaction's now()) applies, and t otherwise.

@@ -13,7 +13,8 @@ import (
 )
 
 // UserStore keeps accounts in the users table, inside one transaction of
-// UnitOfWork.
+// UnitOfWork. Identities are global (login by email, member lists), so any
+// scope reads any user; only the scope's user writes their own row.
 type UserStore struct {
 	db pgx.Tx
 }
@@ -36,8 +37,10 @@ func scanUser(row pgx.Row) (core.User, error) {
 
 // Create inserts u, giving it an id when it has none and the transaction's
 // time as CreatedAt/UpdatedAt when they are zero; u receives the stored
-// values. core.ErrConflict ("email already registered") when a live user has
-// the same email in any case.
+// values. A user creates only their own row: u.ID must be the scope's user
+// (core.ErrNotFound otherwise, here and by the users_insert policy).
+// core.ErrConflict ("email already registered") when a live user has the
+// same email in any case.
 func (s *UserStore) Create(ctx context.Context, u *core.User) error {
 	if u.ID == uuid.Nil {
 		u.ID = uuid.New()
@@ -45,7 +48,9 @@ func (s *UserStore) Create(ctx context.Context, u *core.User) error {
 	err := s.db.QueryRow(ctx, `
 		INSERT INTO users (id, email, username, password_hash, is_active, is_verified,
 			created_at, updated_at, last_login_at, deleted_at)
-		VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, now()), COALESCE($8, now()), $9, $10)
+		SELECT $1::uuid, $2::text, $3::text, $4::text, $5::boolean, $6::boolean,
+			COALESCE($7::timestamptz, now()), COALESCE($8::timestamptz, now()), $9::timestamptz, $10::timestamptz
+		WHERE $1::uuid = `+scopeUser+`
 		RETURNING created_at, updated_at`,
 		u.ID, u.Email, nullIfEmpty(u.Username), u.PasswordHash, u.IsActive, u.IsVerified,
 		nullIfZero(u.CreatedAt), nullIfZero(u.UpdatedAt), u.LastLoginAt, u.DeletedAt,
@@ -78,22 +83,27 @@ func (s *UserStore) GetByEmail(ctx context.Context, email string) (core.User, er
 	return u, nil
 }
 
-// RecordLogin sets LastLoginAt of the live user id; core.ErrNotFound
-// otherwise. A login is not an edit of the account: UpdatedAt is kept.
+// RecordLogin sets LastLoginAt of the live user id, who must be the scope's
+// user; core.ErrNotFound otherwise. A login is not an edit of the account:
+// UpdatedAt is kept.
 func (s *UserStore) RecordLogin(ctx context.Context, id uuid.UUID, at time.Time) error {
 	var got uuid.UUID
-	err := s.db.QueryRow(ctx,
-		`UPDATE users SET last_login_at = $2 WHERE id = $1 AND deleted_at IS NULL RETURNING id`,
+	err := s.db.QueryRow(ctx, `
+		UPDATE users SET last_login_at = $2
+		WHERE id = $1 AND id = `+scopeUser+` AND deleted_at IS NULL
+		RETURNING id`,
 		id, at).Scan(&got)
 	return translate(err, fmt.Sprintf("record login of user %s", id), "user not found")
 }
 
-// UpdatePassword replaces the password hash of the live user id and sets
-// UpdatedAt to at; core.ErrNotFound otherwise.
+// UpdatePassword replaces the password hash of the live user id, who must be
+// the scope's user, and sets UpdatedAt to at; core.ErrNotFound otherwise.
 func (s *UserStore) UpdatePassword(ctx context.Context, id uuid.UUID, passwordHash string, at time.Time) error {
 	var got uuid.UUID
-	err := s.db.QueryRow(ctx,
-		`UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1 AND deleted_at IS NULL RETURNING id`,
+	err := s.db.QueryRow(ctx, `
+		UPDATE users SET password_hash = $2, updated_at = $3
+		WHERE id = $1 AND id = `+scopeUser+` AND deleted_at IS NULL
+		RETURNING id`,
 		id, passwordHash, at).Scan(&got)
 	return translate(err, fmt.Sprintf("update password of user %s", id), "user not found")
 }

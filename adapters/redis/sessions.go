@@ -136,6 +136,48 @@ end
 return out
 `)
 
+// reissueScript replaces the current refresh hash of a session without the
+// old one being presented and sets its workspace and times. It returns nil
+// when the session is not active, else {id, fields...} with the updated
+// fields. The old refresh key is kept, like Rotate's presented one, until the
+// new expiry so presenting it later is caught as reuse.
+//
+// KEYS: session, refresh of next.
+// ARGV: prefix, id, next, workspace_id, now, expires_at.
+var reissueScript = goredis.NewScript(extendLua + `
+local fields = redis.call('HGETALL', KEYS[1])
+if #fields == 0 then
+  return nil
+end
+local s = {}
+for i = 1, #fields, 2 do
+  s[fields[i]] = fields[i + 1]
+end
+local oldKey = ARGV[1] .. 'refresh:' .. s['refresh_hash']
+s['refresh_hash'] = ARGV[3]
+s['workspace_id'] = ARGV[4]
+s['last_used_at'] = ARGV[5]
+s['expires_at'] = ARGV[6]
+redis.call('HSET', KEYS[1], 'refresh_hash', ARGV[3], 'workspace_id', ARGV[4],
+  'last_used_at', ARGV[5], 'expires_at', ARGV[6])
+redis.call('PEXPIREAT', KEYS[1], ARGV[6])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('PEXPIREAT', KEYS[2], ARGV[6])
+-- The old hash is now rotated away: keep it as long as the session so
+-- presenting it again is caught as reuse.
+if oldKey ~= KEYS[2] then
+  redis.call('SET', oldKey, ARGV[2])
+  redis.call('PEXPIREAT', oldKey, ARGV[6])
+end
+extend(ARGV[1] .. 'user:' .. s['user_id'] .. ':sessions', ARGV[6])
+local out = {ARGV[2]}
+for k, v in pairs(s) do
+  table.insert(out, k)
+  table.insert(out, v)
+end
+return out
+`)
+
 // findScript returns {id, fields...} of the session whose current refresh
 // hash was given, nil when there is none.
 //
@@ -326,6 +368,27 @@ func (r *SessionStore) FindByRefresh(ctx context.Context, h string) (core.Sessio
 func (r *SessionStore) SetWorkspace(ctx context.Context, id, workspaceID uuid.UUID) error {
 	err := setFieldScript.Run(ctx, r.client, []string{r.sessionKey(id.String())}, fieldWorkspaceID, workspaceID.String()).Err()
 	return interpretError("set session workspace", err)
+}
+
+// Reissue atomically replaces the current refresh hash of an active session
+// by next without the old one being presented, and sets its workspace,
+// LastUsedAt and ExpiresAt. The old hash stays known as rotated away, so
+// presenting it later is reuse. core.ErrNotFound when the session is not
+// active.
+func (r *SessionStore) Reissue(ctx context.Context, id uuid.UUID, next string, workspaceID uuid.UUID, now, expiresAt time.Time) (core.Session, error) {
+	sid := id.String()
+	reply, err := reissueScript.Run(ctx, r.client,
+		[]string{r.sessionKey(sid), r.refreshKey(next)},
+		r.prefix, sid, next, workspaceID.String(), now.UnixMilli(), expiresAt.UnixMilli(),
+	).StringSlice()
+	if err != nil {
+		return core.Session{}, interpretError("reissue refresh token", err)
+	}
+	s, err := decodeReply(reply)
+	if err != nil {
+		return core.Session{}, fmt.Errorf("reissue refresh token: %w", err)
+	}
+	return s, nil
 }
 
 // Revoke ends an active session; core.ErrNotFound when it is not active.

@@ -43,10 +43,10 @@ func TestValidatePassword(t *testing.T) {
 
 func TestSlugify(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, "ada-s-workspace", auth.Slugify("Ada's Workspace!", 40))
-	require.Equal(t, "workspace", auth.Slugify("日本語", 40))
-	require.Equal(t, "abc", auth.Slugify("  abc  ", 40))
-	require.LessOrEqual(t, len(auth.Slugify(strings.Repeat("ab ", 50), 10)), 11)
+	require.Equal(t, "ada-s-workspace", core.Slugify("Ada's Workspace!", 40))
+	require.Equal(t, "workspace", core.Slugify("日本語", 40))
+	require.Equal(t, "abc", core.Slugify("  abc  ", 40))
+	require.LessOrEqual(t, len(core.Slugify(strings.Repeat("ab ", 50), 10)), 11)
 }
 
 func TestRefreshTokensAreRandomAndHashed(t *testing.T) {

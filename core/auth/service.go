@@ -160,8 +160,11 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (Registered, e
 	}
 	now := s.clock.Now()
 	u := core.User{ID: uuid.New(), Email: email, Username: username, PasswordHash: hash, IsActive: true, CreatedAt: now, UpdatedAt: now}
-	ws := core.Workspace{ID: uuid.New(), Name: wsName, Slug: personalSlug(wsName), Plan: core.PlanFree, CreatedBy: u.ID, CreatedAt: now, UpdatedAt: now}
-	err = s.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+	ws := core.Workspace{ID: uuid.New(), Name: wsName, Slug: core.UniqueSlug(wsName), Plan: core.PlanFree, CreatedBy: u.ID, CreatedAt: now, UpdatedAt: now}
+	// The transaction is scoped to the new account and workspace: row-level
+	// security lets it write exactly those rows.
+	scoped := core.WithIdentity(ctx, core.Identity{UserID: u.ID, WorkspaceID: ws.ID})
+	err = s.uow.Do(scoped, func(ctx context.Context, tx ports.Tx) error {
 		if err := tx.Users().Create(ctx, &u); err != nil {
 			if errors.Is(err, core.ErrConflict) {
 				return core.Errorf(core.ECONFLICT, "email already registered")
@@ -174,51 +177,12 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (Registered, e
 		if err := tx.Workspaces().AddMember(ctx, core.Membership{WorkspaceID: ws.ID, UserID: u.ID, Role: core.RoleOwner, JoinedAt: now}); err != nil {
 			return err
 		}
-		return tx.Audit().Append(ctx, s.audit(ctx, &ws.ID, &u.ID, core.AuditUserRegistered, "user", &u.ID, map[string]any{"email": email, "username": username}))
+		return tx.Audit().Append(ctx, s.audit(ctx, ws.ID, u.ID, core.AuditUserRegistered, "user", u.ID, map[string]any{"email": email, "username": username}))
 	})
 	if err != nil {
 		return Registered{}, err
 	}
 	return Registered{User: u, Workspace: ws, Role: core.RoleOwner}, nil
-}
-
-// personalSlug derives a URL-safe slug from name with a random suffix, so
-// two people naming their workspace alike never collide.
-func personalSlug(name string) string {
-	return Slugify(name, 40) + "-" + randomHex(3)
-}
-
-// Slugify lower-cases name and keeps ASCII letters and digits, joining runs
-// of anything else with single dashes, at most max bytes.
-func Slugify(name string, max int) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(name) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-			dash = false
-		case !dash && b.Len() > 0:
-			b.WriteByte('-')
-			dash = true
-		}
-		if b.Len() >= max {
-			break
-		}
-	}
-	s := strings.Trim(b.String(), "-")
-	if s == "" {
-		s = "workspace"
-	}
-	return s
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return hex.EncodeToString(b)
 }
 
 // LoginInput is a password login.
@@ -268,18 +232,14 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (TokenPair, error) {
 				return TokenPair{}, s.limiterDown(err)
 			}
 		}
-		var actor *uuid.UUID
-		if found {
-			actor = &user.ID
-		}
-		s.recordQuietly(ctx, s.audit(ctx, nil, actor, core.AuditLoginFailed, "user", actor, map[string]any{"email": email}))
+		s.recordQuietly(ctx, s.audit(ctx, uuid.Nil, user.ID, core.AuditLoginFailed, "user", user.ID, map[string]any{"email": email}))
 		return TokenPair{}, core.Errorf(core.EUNAUTHORIZED, "incorrect email or password")
 	}
 	if err := s.limiter.Reset(ctx, userKey); err != nil {
 		s.log.WarnContext(ctx, "reset login limit", "err", err)
 	}
 	var workspaceID uuid.UUID
-	err = s.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+	err = s.uow.Do(core.WithIdentity(ctx, core.Identity{UserID: user.ID}), func(ctx context.Context, tx ports.Tx) error {
 		now := s.clock.Now()
 		if err := tx.Users().RecordLogin(ctx, user.ID, now); err != nil {
 			return err
@@ -291,19 +251,12 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (TokenPair, error) {
 		if len(ws) > 0 {
 			workspaceID = ws[0].Workspace.ID
 		}
-		return tx.Audit().Append(ctx, s.audit(ctx, nilIfZero(workspaceID), &user.ID, core.AuditLoginSucceeded, "user", &user.ID, nil))
+		return tx.Audit().Append(ctx, s.audit(ctx, uuid.Nil, user.ID, core.AuditLoginSucceeded, "user", user.ID, nil))
 	})
 	if err != nil {
 		return TokenPair{}, err
 	}
 	return s.openSession(ctx, user.ID, workspaceID)
-}
-
-func nilIfZero(id uuid.UUID) *uuid.UUID {
-	if id == uuid.Nil {
-		return nil
-	}
-	return &id
 }
 
 // NewRefreshToken returns a 256-bit random opaque token and its SHA-256 hash,
@@ -372,7 +325,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, 
 	case errors.Is(err, core.ErrReuseDetected):
 		s.metrics.AuthFailure("refresh_reuse")
 		s.log.WarnContext(ctx, "refresh token reuse detected; session revoked", "user_id", sess.UserID, "session_id", sess.ID)
-		s.recordQuietly(ctx, s.audit(ctx, nilIfZero(sess.WorkspaceID), &sess.UserID, core.AuditRefreshReuse, "session", &sess.ID, nil))
+		s.recordQuietly(ctx, s.audit(ctx, uuid.Nil, sess.UserID, core.AuditRefreshReuse, "session", sess.ID, nil))
 		return TokenPair{}, core.ErrReuseDetected
 	case errors.Is(err, core.ErrNotFound):
 		s.metrics.AuthFailure("invalid_refresh")
@@ -397,7 +350,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (TokenPair, 
 
 func (s *Service) currentWorkspace(ctx context.Context, userID, preferred uuid.UUID) (uuid.UUID, error) {
 	var chosen uuid.UUID
-	err := s.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+	err := s.uow.Do(core.WithIdentity(ctx, core.Identity{UserID: userID}), func(ctx context.Context, tx ports.Tx) error {
 		if preferred != uuid.Nil {
 			if _, err := tx.Workspaces().Membership(ctx, preferred, userID); err == nil {
 				chosen = preferred
@@ -458,7 +411,7 @@ func (s *Service) Logout(ctx context.Context, in LogoutInput) (int, error) {
 			return 0, fmt.Errorf("revoke session: %w", err)
 		}
 	}
-	s.recordQuietly(ctx, s.audit(ctx, nilIfZero(id.WorkspaceID), &id.UserID, core.AuditLogout, "session", &id.SessionID, map[string]any{"all": in.All, "sessions_ended": ended}))
+	s.recordQuietly(ctx, s.audit(ctx, uuid.Nil, id.UserID, core.AuditLogout, "session", id.SessionID, map[string]any{"all": in.All, "sessions_ended": ended}))
 	return ended, nil
 }
 
@@ -517,6 +470,40 @@ func (s *Service) Authenticate(ctx context.Context, token string) (core.Identity
 		}
 	}
 	return id, nil
+}
+
+// SwitchWorkspace makes workspaceID the current workspace of the caller's
+// session and returns a new token pair for it; the session's previous
+// refresh token stops working (presenting it later is reuse).
+// core.ErrNotFound when the caller is not a member.
+func (s *Service) SwitchWorkspace(ctx context.Context, workspaceID uuid.UUID) (TokenPair, error) {
+	id, ok := core.IdentityFrom(ctx)
+	if !ok {
+		return TokenPair{}, core.ErrUnauthorized
+	}
+	scope := core.WithIdentity(ctx, core.Identity{UserID: id.UserID, WorkspaceID: workspaceID})
+	err := s.uow.Do(scope, func(ctx context.Context, tx ports.Tx) error {
+		if _, err := tx.Workspaces().Membership(ctx, workspaceID, id.UserID); err != nil {
+			if errors.Is(err, core.ErrNotFound) {
+				return core.Errorf(core.ENOTFOUND, "workspace not found")
+			}
+			return err
+		}
+		return tx.Audit().Append(ctx, s.audit(ctx, workspaceID, id.UserID, core.AuditWorkspaceSwitched, "session", id.SessionID, nil))
+	})
+	if err != nil {
+		return TokenPair{}, err
+	}
+	refresh, hash := NewRefreshToken()
+	now := s.clock.Now()
+	sess, err := s.sessions.Reissue(ctx, id.SessionID, hash, workspaceID, now, now.Add(s.cfg.RefreshTTL))
+	if errors.Is(err, core.ErrNotFound) {
+		return TokenPair{}, core.Errorf(core.EUNAUTHORIZED, "session has ended")
+	}
+	if err != nil {
+		return TokenPair{}, fmt.Errorf("reissue session tokens: %w", err)
+	}
+	return s.issue(sess, refresh)
 }
 
 // Profile is the caller's account with its workspaces.
@@ -592,7 +579,7 @@ func (s *Service) RevokeSession(ctx context.Context, sessionID uuid.UUID) error 
 		}
 		return fmt.Errorf("revoke session: %w", err)
 	}
-	s.recordQuietly(ctx, s.audit(ctx, nilIfZero(id.WorkspaceID), &id.UserID, core.AuditSessionRevoked, "session", &sessionID, nil))
+	s.recordQuietly(ctx, s.audit(ctx, uuid.Nil, id.UserID, core.AuditSessionRevoked, "session", sessionID, nil))
 	return nil
 }
 
@@ -644,7 +631,7 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) er
 		if err := tx.Users().UpdatePassword(ctx, id.UserID, hash, s.clock.Now()); err != nil {
 			return err
 		}
-		return tx.Audit().Append(ctx, s.audit(ctx, nilIfZero(id.WorkspaceID), &id.UserID, core.AuditPasswordChanged, "user", &id.UserID, nil))
+		return tx.Audit().Append(ctx, s.audit(ctx, uuid.Nil, id.UserID, core.AuditPasswordChanged, "user", id.UserID, nil))
 	}); err != nil {
 		return err
 	}
@@ -654,20 +641,25 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangePasswordInput) er
 	return nil
 }
 
-func (s *Service) audit(ctx context.Context, workspaceID, actorID *uuid.UUID, action, entityType string, entityID *uuid.UUID, changes map[string]any) core.AuditEvent {
-	meta := core.RequestMetaFrom(ctx)
-	if changes == nil {
-		changes = map[string]any{}
-	}
-	return core.AuditEvent{ID: uuid.New(), WorkspaceID: workspaceID, ActorID: actorID, Action: action, EntityType: entityType,
-		EntityID: entityID, IPAddress: meta.IPAddress, RequestID: meta.RequestID, Changes: changes, CreatedAt: s.clock.Now()}
+// audit builds an event; uuid.Nil ids are absent. Account-level events
+// (logins, logouts, sessions, passwords) carry no workspace.
+func (s *Service) audit(ctx context.Context, workspaceID, actorID uuid.UUID, action, entityType string, entityID uuid.UUID, changes map[string]any) core.AuditEvent {
+	return core.NewAuditEvent(ctx, s.clock.Now(), core.Ref(workspaceID), core.Ref(actorID), action, entityType, core.Ref(entityID), changes)
 }
 
-// recordQuietly appends an audit event in its own transaction, logging a
-// failure instead of failing the request (used where the action itself is
-// not a database change, e.g. a failed login).
+// recordQuietly appends an audit event in its own transaction, scoped to the
+// event's actor and workspace, logging a failure instead of failing the
+// request (used where the action itself is not a database change, e.g. a
+// failed login or a session ended in Redis).
 func (s *Service) recordQuietly(ctx context.Context, e core.AuditEvent) {
-	if err := s.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error { return tx.Audit().Append(ctx, e) }); err != nil {
+	var scope core.Identity
+	if e.ActorID != nil {
+		scope.UserID = *e.ActorID
+	}
+	if e.WorkspaceID != nil {
+		scope.WorkspaceID = *e.WorkspaceID
+	}
+	if err := s.uow.Do(core.WithIdentity(ctx, scope), func(ctx context.Context, tx ports.Tx) error { return tx.Audit().Append(ctx, e) }); err != nil {
 		s.log.ErrorContext(ctx, "append audit event", "action", e.Action, "err", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"github.com/repurpose/repurpose/core"
+	"github.com/repurpose/repurpose/ports"
 	mock "github.com/stretchr/testify/mock"
 )
 
@@ -100,6 +101,74 @@ func (_c *AuditLog_Append_Call) Return(err error) *AuditLog_Append_Call {
 }
 
 func (_c *AuditLog_Append_Call) RunAndReturn(run func(ctx context.Context, e core.AuditEvent) error) *AuditLog_Append_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
+// List provides a mock function for the type AuditLog
+func (_mock *AuditLog) List(ctx context.Context, filter ports.AuditFilter) ([]core.AuditEvent, error) {
+	ret := _mock.Called(ctx, filter)
+
+	if len(ret) == 0 {
+		panic("no return value specified for List")
+	}
+
+	var r0 []core.AuditEvent
+	var r1 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context, ports.AuditFilter) ([]core.AuditEvent, error)); ok {
+		return returnFunc(ctx, filter)
+	}
+	if returnFunc, ok := ret.Get(0).(func(context.Context, ports.AuditFilter) []core.AuditEvent); ok {
+		r0 = returnFunc(ctx, filter)
+	} else {
+		if ret.Get(0) != nil {
+			r0 = ret.Get(0).([]core.AuditEvent)
+		}
+	}
+	if returnFunc, ok := ret.Get(1).(func(context.Context, ports.AuditFilter) error); ok {
+		r1 = returnFunc(ctx, filter)
+	} else {
+		r1 = ret.Error(1)
+	}
+	return r0, r1
+}
+
+// AuditLog_List_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'List'
+type AuditLog_List_Call struct {
+	*mock.Call
+}
+
+// List is a helper method to define mock.On call
+//   - ctx context.Context
+//   - filter ports.AuditFilter
+func (_e *AuditLog_Expecter) List(ctx any, filter any) *AuditLog_List_Call {
+	return &AuditLog_List_Call{Call: _e.mock.On("List", ctx, filter)}
+}
+
+func (_c *AuditLog_List_Call) Run(run func(ctx context.Context, filter ports.AuditFilter)) *AuditLog_List_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		var arg1 ports.AuditFilter
+		if args[1] != nil {
+			arg1 = args[1].(ports.AuditFilter)
+		}
+		run(
+			arg0,
+			arg1,
+		)
+	})
+	return _c
+}
+
+func (_c *AuditLog_List_Call) Return(auditEvents []core.AuditEvent, err error) *AuditLog_List_Call {
+	_c.Call.Return(auditEvents, err)
+	return _c
+}
+
+func (_c *AuditLog_List_Call) RunAndReturn(run func(ctx context.Context, filter ports.AuditFilter) ([]core.AuditEvent, error)) *AuditLog_List_Call {
 	_c.Call.Return(run)
 	return _c
 }

@@ -329,6 +329,96 @@ func (_c *SessionStore_ListForUser_Call) RunAndReturn(run func(ctx context.Conte
 	return _c
 }
 
+// Reissue provides a mock function for the type SessionStore
+func (_mock *SessionStore) Reissue(ctx context.Context, id uuid.UUID, next string, workspaceID uuid.UUID, now time.Time, expiresAt time.Time) (core.Session, error) {
+	ret := _mock.Called(ctx, id, next, workspaceID, now, expiresAt)
+
+	if len(ret) == 0 {
+		panic("no return value specified for Reissue")
+	}
+
+	var r0 core.Session
+	var r1 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context, uuid.UUID, string, uuid.UUID, time.Time, time.Time) (core.Session, error)); ok {
+		return returnFunc(ctx, id, next, workspaceID, now, expiresAt)
+	}
+	if returnFunc, ok := ret.Get(0).(func(context.Context, uuid.UUID, string, uuid.UUID, time.Time, time.Time) core.Session); ok {
+		r0 = returnFunc(ctx, id, next, workspaceID, now, expiresAt)
+	} else {
+		r0 = ret.Get(0).(core.Session)
+	}
+	if returnFunc, ok := ret.Get(1).(func(context.Context, uuid.UUID, string, uuid.UUID, time.Time, time.Time) error); ok {
+		r1 = returnFunc(ctx, id, next, workspaceID, now, expiresAt)
+	} else {
+		r1 = ret.Error(1)
+	}
+	return r0, r1
+}
+
+// SessionStore_Reissue_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'Reissue'
+type SessionStore_Reissue_Call struct {
+	*mock.Call
+}
+
+// Reissue is a helper method to define mock.On call
+//   - ctx context.Context
+//   - id uuid.UUID
+//   - next string
+//   - workspaceID uuid.UUID
+//   - now time.Time
+//   - expiresAt time.Time
+func (_e *SessionStore_Expecter) Reissue(ctx any, id any, next any, workspaceID any, now any, expiresAt any) *SessionStore_Reissue_Call {
+	return &SessionStore_Reissue_Call{Call: _e.mock.On("Reissue", ctx, id, next, workspaceID, now, expiresAt)}
+}
+
+func (_c *SessionStore_Reissue_Call) Run(run func(ctx context.Context, id uuid.UUID, next string, workspaceID uuid.UUID, now time.Time, expiresAt time.Time)) *SessionStore_Reissue_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		var arg1 uuid.UUID
+		if args[1] != nil {
+			arg1 = args[1].(uuid.UUID)
+		}
+		var arg2 string
+		if args[2] != nil {
+			arg2 = args[2].(string)
+		}
+		var arg3 uuid.UUID
+		if args[3] != nil {
+			arg3 = args[3].(uuid.UUID)
+		}
+		var arg4 time.Time
+		if args[4] != nil {
+			arg4 = args[4].(time.Time)
+		}
+		var arg5 time.Time
+		if args[5] != nil {
+			arg5 = args[5].(time.Time)
+		}
+		run(
+			arg0,
+			arg1,
+			arg2,
+			arg3,
+			arg4,
+			arg5,
+		)
+	})
+	return _c
+}
+
+func (_c *SessionStore_Reissue_Call) Return(session core.Session, err error) *SessionStore_Reissue_Call {
+	_c.Call.Return(session, err)
+	return _c
+}
+
+func (_c *SessionStore_Reissue_Call) RunAndReturn(run func(ctx context.Context, id uuid.UUID, next string, workspaceID uuid.UUID, now time.Time, expiresAt time.Time) (core.Session, error)) *SessionStore_Reissue_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
 // Revoke provides a mock function for the type SessionStore
 func (_mock *SessionStore) Revoke(ctx context.Context, id uuid.UUID) error {
 	ret := _mock.Called(ctx, id)

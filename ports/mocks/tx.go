@@ -91,6 +91,52 @@ func (_c *Tx_Audit_Call) RunAndReturn(run func() ports.AuditLog) *Tx_Audit_Call 
 	return _c
 }
 
+// Invitations provides a mock function for the type Tx
+func (_mock *Tx) Invitations() ports.InvitationStore {
+	ret := _mock.Called()
+
+	if len(ret) == 0 {
+		panic("no return value specified for Invitations")
+	}
+
+	var r0 ports.InvitationStore
+	if returnFunc, ok := ret.Get(0).(func() ports.InvitationStore); ok {
+		r0 = returnFunc()
+	} else {
+		if ret.Get(0) != nil {
+			r0 = ret.Get(0).(ports.InvitationStore)
+		}
+	}
+	return r0
+}
+
+// Tx_Invitations_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'Invitations'
+type Tx_Invitations_Call struct {
+	*mock.Call
+}
+
+// Invitations is a helper method to define mock.On call
+func (_e *Tx_Expecter) Invitations() *Tx_Invitations_Call {
+	return &Tx_Invitations_Call{Call: _e.mock.On("Invitations")}
+}
+
+func (_c *Tx_Invitations_Call) Run(run func()) *Tx_Invitations_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		run()
+	})
+	return _c
+}
+
+func (_c *Tx_Invitations_Call) Return(invitationStore ports.InvitationStore) *Tx_Invitations_Call {
+	_c.Call.Return(invitationStore)
+	return _c
+}
+
+func (_c *Tx_Invitations_Call) RunAndReturn(run func() ports.InvitationStore) *Tx_Invitations_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
 // Users provides a mock function for the type Tx
 func (_mock *Tx) Users() ports.UserStore {
 	ret := _mock.Called()

@@ -6,6 +6,7 @@ package mocks
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/repurpose/repurpose/core"
@@ -162,6 +163,66 @@ func (_c *WorkspaceStore_Create_Call) RunAndReturn(run func(ctx context.Context,
 	return _c
 }
 
+// Get provides a mock function for the type WorkspaceStore
+func (_mock *WorkspaceStore) Get(ctx context.Context) (core.Workspace, error) {
+	ret := _mock.Called(ctx)
+
+	if len(ret) == 0 {
+		panic("no return value specified for Get")
+	}
+
+	var r0 core.Workspace
+	var r1 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context) (core.Workspace, error)); ok {
+		return returnFunc(ctx)
+	}
+	if returnFunc, ok := ret.Get(0).(func(context.Context) core.Workspace); ok {
+		r0 = returnFunc(ctx)
+	} else {
+		r0 = ret.Get(0).(core.Workspace)
+	}
+	if returnFunc, ok := ret.Get(1).(func(context.Context) error); ok {
+		r1 = returnFunc(ctx)
+	} else {
+		r1 = ret.Error(1)
+	}
+	return r0, r1
+}
+
+// WorkspaceStore_Get_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'Get'
+type WorkspaceStore_Get_Call struct {
+	*mock.Call
+}
+
+// Get is a helper method to define mock.On call
+//   - ctx context.Context
+func (_e *WorkspaceStore_Expecter) Get(ctx any) *WorkspaceStore_Get_Call {
+	return &WorkspaceStore_Get_Call{Call: _e.mock.On("Get", ctx)}
+}
+
+func (_c *WorkspaceStore_Get_Call) Run(run func(ctx context.Context)) *WorkspaceStore_Get_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		run(
+			arg0,
+		)
+	})
+	return _c
+}
+
+func (_c *WorkspaceStore_Get_Call) Return(workspace core.Workspace, err error) *WorkspaceStore_Get_Call {
+	_c.Call.Return(workspace, err)
+	return _c
+}
+
+func (_c *WorkspaceStore_Get_Call) RunAndReturn(run func(ctx context.Context) (core.Workspace, error)) *WorkspaceStore_Get_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
 // ListForUser provides a mock function for the type WorkspaceStore
 func (_mock *WorkspaceStore) ListForUser(ctx context.Context, userID uuid.UUID) ([]core.WorkspaceMembership, error) {
 	ret := _mock.Called(ctx, userID)
@@ -226,6 +287,134 @@ func (_c *WorkspaceStore_ListForUser_Call) Return(workspaceMemberships []core.Wo
 }
 
 func (_c *WorkspaceStore_ListForUser_Call) RunAndReturn(run func(ctx context.Context, userID uuid.UUID) ([]core.WorkspaceMembership, error)) *WorkspaceStore_ListForUser_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
+// ListMembers provides a mock function for the type WorkspaceStore
+func (_mock *WorkspaceStore) ListMembers(ctx context.Context) ([]core.Member, error) {
+	ret := _mock.Called(ctx)
+
+	if len(ret) == 0 {
+		panic("no return value specified for ListMembers")
+	}
+
+	var r0 []core.Member
+	var r1 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context) ([]core.Member, error)); ok {
+		return returnFunc(ctx)
+	}
+	if returnFunc, ok := ret.Get(0).(func(context.Context) []core.Member); ok {
+		r0 = returnFunc(ctx)
+	} else {
+		if ret.Get(0) != nil {
+			r0 = ret.Get(0).([]core.Member)
+		}
+	}
+	if returnFunc, ok := ret.Get(1).(func(context.Context) error); ok {
+		r1 = returnFunc(ctx)
+	} else {
+		r1 = ret.Error(1)
+	}
+	return r0, r1
+}
+
+// WorkspaceStore_ListMembers_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'ListMembers'
+type WorkspaceStore_ListMembers_Call struct {
+	*mock.Call
+}
+
+// ListMembers is a helper method to define mock.On call
+//   - ctx context.Context
+func (_e *WorkspaceStore_Expecter) ListMembers(ctx any) *WorkspaceStore_ListMembers_Call {
+	return &WorkspaceStore_ListMembers_Call{Call: _e.mock.On("ListMembers", ctx)}
+}
+
+func (_c *WorkspaceStore_ListMembers_Call) Run(run func(ctx context.Context)) *WorkspaceStore_ListMembers_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		run(
+			arg0,
+		)
+	})
+	return _c
+}
+
+func (_c *WorkspaceStore_ListMembers_Call) Return(members []core.Member, err error) *WorkspaceStore_ListMembers_Call {
+	_c.Call.Return(members, err)
+	return _c
+}
+
+func (_c *WorkspaceStore_ListMembers_Call) RunAndReturn(run func(ctx context.Context) ([]core.Member, error)) *WorkspaceStore_ListMembers_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
+// LockMembers provides a mock function for the type WorkspaceStore
+func (_mock *WorkspaceStore) LockMembers(ctx context.Context) (int, int, error) {
+	ret := _mock.Called(ctx)
+
+	if len(ret) == 0 {
+		panic("no return value specified for LockMembers")
+	}
+
+	var r0 int
+	var r1 int
+	var r2 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context) (int, int, error)); ok {
+		return returnFunc(ctx)
+	}
+	if returnFunc, ok := ret.Get(0).(func(context.Context) int); ok {
+		r0 = returnFunc(ctx)
+	} else {
+		r0 = ret.Get(0).(int)
+	}
+	if returnFunc, ok := ret.Get(1).(func(context.Context) int); ok {
+		r1 = returnFunc(ctx)
+	} else {
+		r1 = ret.Get(1).(int)
+	}
+	if returnFunc, ok := ret.Get(2).(func(context.Context) error); ok {
+		r2 = returnFunc(ctx)
+	} else {
+		r2 = ret.Error(2)
+	}
+	return r0, r1, r2
+}
+
+// WorkspaceStore_LockMembers_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'LockMembers'
+type WorkspaceStore_LockMembers_Call struct {
+	*mock.Call
+}
+
+// LockMembers is a helper method to define mock.On call
+//   - ctx context.Context
+func (_e *WorkspaceStore_Expecter) LockMembers(ctx any) *WorkspaceStore_LockMembers_Call {
+	return &WorkspaceStore_LockMembers_Call{Call: _e.mock.On("LockMembers", ctx)}
+}
+
+func (_c *WorkspaceStore_LockMembers_Call) Run(run func(ctx context.Context)) *WorkspaceStore_LockMembers_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		run(
+			arg0,
+		)
+	})
+	return _c
+}
+
+func (_c *WorkspaceStore_LockMembers_Call) Return(members int, owners int, err error) *WorkspaceStore_LockMembers_Call {
+	_c.Call.Return(members, owners, err)
+	return _c
+}
+
+func (_c *WorkspaceStore_LockMembers_Call) RunAndReturn(run func(ctx context.Context) (int, int, error)) *WorkspaceStore_LockMembers_Call {
 	_c.Call.Return(run)
 	return _c
 }
@@ -298,6 +487,309 @@ func (_c *WorkspaceStore_Membership_Call) Return(workspaceMembership core.Worksp
 }
 
 func (_c *WorkspaceStore_Membership_Call) RunAndReturn(run func(ctx context.Context, workspaceID uuid.UUID, userID uuid.UUID) (core.WorkspaceMembership, error)) *WorkspaceStore_Membership_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
+// RemoveMember provides a mock function for the type WorkspaceStore
+func (_mock *WorkspaceStore) RemoveMember(ctx context.Context, userID uuid.UUID) error {
+	ret := _mock.Called(ctx, userID)
+
+	if len(ret) == 0 {
+		panic("no return value specified for RemoveMember")
+	}
+
+	var r0 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context, uuid.UUID) error); ok {
+		r0 = returnFunc(ctx, userID)
+	} else {
+		r0 = ret.Error(0)
+	}
+	return r0
+}
+
+// WorkspaceStore_RemoveMember_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'RemoveMember'
+type WorkspaceStore_RemoveMember_Call struct {
+	*mock.Call
+}
+
+// RemoveMember is a helper method to define mock.On call
+//   - ctx context.Context
+//   - userID uuid.UUID
+func (_e *WorkspaceStore_Expecter) RemoveMember(ctx any, userID any) *WorkspaceStore_RemoveMember_Call {
+	return &WorkspaceStore_RemoveMember_Call{Call: _e.mock.On("RemoveMember", ctx, userID)}
+}
+
+func (_c *WorkspaceStore_RemoveMember_Call) Run(run func(ctx context.Context, userID uuid.UUID)) *WorkspaceStore_RemoveMember_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		var arg1 uuid.UUID
+		if args[1] != nil {
+			arg1 = args[1].(uuid.UUID)
+		}
+		run(
+			arg0,
+			arg1,
+		)
+	})
+	return _c
+}
+
+func (_c *WorkspaceStore_RemoveMember_Call) Return(err error) *WorkspaceStore_RemoveMember_Call {
+	_c.Call.Return(err)
+	return _c
+}
+
+func (_c *WorkspaceStore_RemoveMember_Call) RunAndReturn(run func(ctx context.Context, userID uuid.UUID) error) *WorkspaceStore_RemoveMember_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
+// SetMemberRole provides a mock function for the type WorkspaceStore
+func (_mock *WorkspaceStore) SetMemberRole(ctx context.Context, userID uuid.UUID, role core.Role) error {
+	ret := _mock.Called(ctx, userID, role)
+
+	if len(ret) == 0 {
+		panic("no return value specified for SetMemberRole")
+	}
+
+	var r0 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context, uuid.UUID, core.Role) error); ok {
+		r0 = returnFunc(ctx, userID, role)
+	} else {
+		r0 = ret.Error(0)
+	}
+	return r0
+}
+
+// WorkspaceStore_SetMemberRole_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'SetMemberRole'
+type WorkspaceStore_SetMemberRole_Call struct {
+	*mock.Call
+}
+
+// SetMemberRole is a helper method to define mock.On call
+//   - ctx context.Context
+//   - userID uuid.UUID
+//   - role core.Role
+func (_e *WorkspaceStore_Expecter) SetMemberRole(ctx any, userID any, role any) *WorkspaceStore_SetMemberRole_Call {
+	return &WorkspaceStore_SetMemberRole_Call{Call: _e.mock.On("SetMemberRole", ctx, userID, role)}
+}
+
+func (_c *WorkspaceStore_SetMemberRole_Call) Run(run func(ctx context.Context, userID uuid.UUID, role core.Role)) *WorkspaceStore_SetMemberRole_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		var arg1 uuid.UUID
+		if args[1] != nil {
+			arg1 = args[1].(uuid.UUID)
+		}
+		var arg2 core.Role
+		if args[2] != nil {
+			arg2 = args[2].(core.Role)
+		}
+		run(
+			arg0,
+			arg1,
+			arg2,
+		)
+	})
+	return _c
+}
+
+func (_c *WorkspaceStore_SetMemberRole_Call) Return(err error) *WorkspaceStore_SetMemberRole_Call {
+	_c.Call.Return(err)
+	return _c
+}
+
+func (_c *WorkspaceStore_SetMemberRole_Call) RunAndReturn(run func(ctx context.Context, userID uuid.UUID, role core.Role) error) *WorkspaceStore_SetMemberRole_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
+// SetPlan provides a mock function for the type WorkspaceStore
+func (_mock *WorkspaceStore) SetPlan(ctx context.Context, plan core.Plan, at time.Time) error {
+	ret := _mock.Called(ctx, plan, at)
+
+	if len(ret) == 0 {
+		panic("no return value specified for SetPlan")
+	}
+
+	var r0 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context, core.Plan, time.Time) error); ok {
+		r0 = returnFunc(ctx, plan, at)
+	} else {
+		r0 = ret.Error(0)
+	}
+	return r0
+}
+
+// WorkspaceStore_SetPlan_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'SetPlan'
+type WorkspaceStore_SetPlan_Call struct {
+	*mock.Call
+}
+
+// SetPlan is a helper method to define mock.On call
+//   - ctx context.Context
+//   - plan core.Plan
+//   - at time.Time
+func (_e *WorkspaceStore_Expecter) SetPlan(ctx any, plan any, at any) *WorkspaceStore_SetPlan_Call {
+	return &WorkspaceStore_SetPlan_Call{Call: _e.mock.On("SetPlan", ctx, plan, at)}
+}
+
+func (_c *WorkspaceStore_SetPlan_Call) Run(run func(ctx context.Context, plan core.Plan, at time.Time)) *WorkspaceStore_SetPlan_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		var arg1 core.Plan
+		if args[1] != nil {
+			arg1 = args[1].(core.Plan)
+		}
+		var arg2 time.Time
+		if args[2] != nil {
+			arg2 = args[2].(time.Time)
+		}
+		run(
+			arg0,
+			arg1,
+			arg2,
+		)
+	})
+	return _c
+}
+
+func (_c *WorkspaceStore_SetPlan_Call) Return(err error) *WorkspaceStore_SetPlan_Call {
+	_c.Call.Return(err)
+	return _c
+}
+
+func (_c *WorkspaceStore_SetPlan_Call) RunAndReturn(run func(ctx context.Context, plan core.Plan, at time.Time) error) *WorkspaceStore_SetPlan_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
+// SoftDelete provides a mock function for the type WorkspaceStore
+func (_mock *WorkspaceStore) SoftDelete(ctx context.Context, at time.Time) error {
+	ret := _mock.Called(ctx, at)
+
+	if len(ret) == 0 {
+		panic("no return value specified for SoftDelete")
+	}
+
+	var r0 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context, time.Time) error); ok {
+		r0 = returnFunc(ctx, at)
+	} else {
+		r0 = ret.Error(0)
+	}
+	return r0
+}
+
+// WorkspaceStore_SoftDelete_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'SoftDelete'
+type WorkspaceStore_SoftDelete_Call struct {
+	*mock.Call
+}
+
+// SoftDelete is a helper method to define mock.On call
+//   - ctx context.Context
+//   - at time.Time
+func (_e *WorkspaceStore_Expecter) SoftDelete(ctx any, at any) *WorkspaceStore_SoftDelete_Call {
+	return &WorkspaceStore_SoftDelete_Call{Call: _e.mock.On("SoftDelete", ctx, at)}
+}
+
+func (_c *WorkspaceStore_SoftDelete_Call) Run(run func(ctx context.Context, at time.Time)) *WorkspaceStore_SoftDelete_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		var arg1 time.Time
+		if args[1] != nil {
+			arg1 = args[1].(time.Time)
+		}
+		run(
+			arg0,
+			arg1,
+		)
+	})
+	return _c
+}
+
+func (_c *WorkspaceStore_SoftDelete_Call) Return(err error) *WorkspaceStore_SoftDelete_Call {
+	_c.Call.Return(err)
+	return _c
+}
+
+func (_c *WorkspaceStore_SoftDelete_Call) RunAndReturn(run func(ctx context.Context, at time.Time) error) *WorkspaceStore_SoftDelete_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
+// Update provides a mock function for the type WorkspaceStore
+func (_mock *WorkspaceStore) Update(ctx context.Context, w core.Workspace, at time.Time) error {
+	ret := _mock.Called(ctx, w, at)
+
+	if len(ret) == 0 {
+		panic("no return value specified for Update")
+	}
+
+	var r0 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context, core.Workspace, time.Time) error); ok {
+		r0 = returnFunc(ctx, w, at)
+	} else {
+		r0 = ret.Error(0)
+	}
+	return r0
+}
+
+// WorkspaceStore_Update_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'Update'
+type WorkspaceStore_Update_Call struct {
+	*mock.Call
+}
+
+// Update is a helper method to define mock.On call
+//   - ctx context.Context
+//   - w core.Workspace
+//   - at time.Time
+func (_e *WorkspaceStore_Expecter) Update(ctx any, w any, at any) *WorkspaceStore_Update_Call {
+	return &WorkspaceStore_Update_Call{Call: _e.mock.On("Update", ctx, w, at)}
+}
+
+func (_c *WorkspaceStore_Update_Call) Run(run func(ctx context.Context, w core.Workspace, at time.Time)) *WorkspaceStore_Update_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		var arg1 core.Workspace
+		if args[1] != nil {
+			arg1 = args[1].(core.Workspace)
+		}
+		var arg2 time.Time
+		if args[2] != nil {
+			arg2 = args[2].(time.Time)
+		}
+		run(
+			arg0,
+			arg1,
+			arg2,
+		)
+	})
+	return _c
+}
+
+func (_c *WorkspaceStore_Update_Call) Return(err error) *WorkspaceStore_Update_Call {
+	_c.Call.Return(err)
+	return _c
+}
+
+func (_c *WorkspaceStore_Update_Call) RunAndReturn(run func(ctx context.Context, w core.Workspace, at time.Time) error) *WorkspaceStore_Update_Call {
 	_c.Call.Return(run)
 	return _c
 }

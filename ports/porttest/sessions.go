@@ -87,6 +87,11 @@ func TestSessionStore(t *testing.T, newStore func(t *testing.T) ports.SessionSto
 			"Touch":         func() error { return st.Touch(ctx, id, time.Now().UTC()) },
 			"SetWorkspace":  func() error { return st.SetWorkspace(ctx, id, uuid.New()) },
 			"Revoke":        func() error { return st.Revoke(ctx, id) },
+			"Reissue": func() error {
+				now := time.Now().UTC()
+				_, err := st.Reissue(ctx, id, randomHash(), uuid.New(), now, now.Add(time.Hour))
+				return err
+			},
 			"Rotate": func() error {
 				now := time.Now().UTC()
 				_, err := st.Rotate(ctx, randomHash(), randomHash(), now, now.Add(time.Hour))
@@ -256,6 +261,148 @@ func TestSessionStore(t *testing.T, newStore func(t *testing.T) ports.SessionSto
 			}
 		}
 		require.Equal(t, 1, wins)
+	})
+
+	t.Run("Reissue", func(t *testing.T) {
+		t.Parallel()
+		st := newStore(t)
+		s := newSession(uuid.New(), time.Now().UTC().Add(-time.Minute))
+		h1, h2, h3 := randomHash(), randomHash(), randomHash()
+		_, err := st.Create(ctx, s, h1, 5)
+		require.NoError(t, err)
+
+		now := time.Now().UTC()
+		exp := now.Add(48 * time.Hour)
+		ws := uuid.New()
+		got, err := st.Reissue(ctx, s.ID, h2, ws, now, exp)
+		require.NoError(t, err)
+		want := s
+		want.WorkspaceID = ws
+		want.LastUsedAt = now
+		want.ExpiresAt = exp
+		requireSameSession(t, want, got)
+
+		got, err = st.Get(ctx, s.ID)
+		require.NoError(t, err)
+		requireSameSession(t, want, got)
+		_, err = st.FindByRefresh(ctx, h1)
+		require.ErrorIs(t, err, core.ErrNotFound, "the old hash is no longer current")
+		got, err = st.FindByRefresh(ctx, h2)
+		require.NoError(t, err)
+		requireSameSession(t, want, got)
+
+		// The new hash rotates, keeping the new workspace.
+		later := now.Add(time.Second)
+		got, err = st.Rotate(ctx, h2, h3, later, exp.Add(time.Second))
+		require.NoError(t, err)
+		want.LastUsedAt = later
+		want.ExpiresAt = exp.Add(time.Second)
+		requireSameSession(t, want, got)
+	})
+
+	t.Run("ReissueOldHashIsReuse", func(t *testing.T) {
+		t.Parallel()
+		st := newStore(t)
+		s := newSession(uuid.New(), time.Now().UTC())
+		h1, h2 := randomHash(), randomHash()
+		_, err := st.Create(ctx, s, h1, 5)
+		require.NoError(t, err)
+		now := time.Now().UTC()
+		_, err = st.Reissue(ctx, s.ID, h2, uuid.New(), now, now.Add(time.Hour))
+		require.NoError(t, err)
+
+		got, err := st.Rotate(ctx, h1, randomHash(), now, now.Add(time.Hour))
+		require.ErrorIs(t, err, core.ErrReuseDetected)
+		require.Equal(t, s.ID, got.ID, "the revoked session is returned")
+		require.Equal(t, s.UserID, got.UserID)
+		_, err = st.Get(ctx, s.ID)
+		require.ErrorIs(t, err, core.ErrNotFound, "reuse revokes the session")
+		_, err = st.FindByRefresh(ctx, h2)
+		require.ErrorIs(t, err, core.ErrNotFound)
+		_, err = st.Rotate(ctx, h2, randomHash(), now, now.Add(time.Hour))
+		require.ErrorIs(t, err, core.ErrNotFound, "the reissued token of a revoked session no longer works")
+		_, err = st.Reissue(ctx, s.ID, randomHash(), uuid.New(), now, now.Add(time.Hour))
+		require.ErrorIs(t, err, core.ErrNotFound)
+	})
+
+	t.Run("ReissueUnknownOrRevoked", func(t *testing.T) {
+		t.Parallel()
+		st := newStore(t)
+		s := newSession(uuid.New(), time.Now().UTC())
+		h := randomHash()
+		_, err := st.Create(ctx, s, h, 5)
+		require.NoError(t, err)
+		now := time.Now().UTC()
+
+		_, err = st.Reissue(ctx, uuid.New(), randomHash(), uuid.New(), now, now.Add(time.Hour))
+		require.ErrorIs(t, err, core.ErrNotFound, "unknown session")
+
+		require.NoError(t, st.Revoke(ctx, s.ID))
+		next := randomHash()
+		_, err = st.Reissue(ctx, s.ID, next, uuid.New(), now, now.Add(time.Hour))
+		require.ErrorIs(t, err, core.ErrNotFound, "revoked session")
+		_, err = st.Get(ctx, s.ID)
+		require.ErrorIs(t, err, core.ErrNotFound, "a failed reissue does not revive the session")
+		_, err = st.FindByRefresh(ctx, next)
+		require.ErrorIs(t, err, core.ErrNotFound)
+		_, err = st.Rotate(ctx, next, randomHash(), now, now.Add(time.Hour))
+		require.ErrorIs(t, err, core.ErrNotFound)
+		_, err = st.Rotate(ctx, h, randomHash(), now, now.Add(time.Hour))
+		require.ErrorIs(t, err, core.ErrNotFound)
+	})
+
+	t.Run("ConcurrentReissueAndRotate", func(t *testing.T) {
+		t.Parallel()
+		st := newStore(t)
+		for range 20 {
+			s := newSession(uuid.New(), time.Now().UTC())
+			h := randomHash()
+			_, err := st.Create(ctx, s, h, 0)
+			require.NoError(t, err)
+
+			reissued, rotated := randomHash(), randomHash()
+			var reissueErr, rotateErr error
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			wg.Go(func() {
+				<-start
+				now := time.Now().UTC()
+				_, reissueErr = st.Reissue(ctx, s.ID, reissued, uuid.New(), now, now.Add(time.Hour))
+			})
+			wg.Go(func() {
+				<-start
+				now := time.Now().UTC()
+				_, rotateErr = st.Rotate(ctx, h, rotated, now, now.Add(time.Hour))
+			})
+			close(start)
+			wg.Wait()
+			for _, err := range []error{reissueErr, rotateErr} {
+				if err != nil && !errors.Is(err, core.ErrReuseDetected) && !errors.Is(err, core.ErrNotFound) {
+					require.NoError(t, err)
+				}
+			}
+
+			valid := 0
+			for _, next := range []string{reissued, rotated} {
+				if _, err := st.FindByRefresh(ctx, next); err == nil {
+					valid++
+				}
+			}
+			require.LessOrEqual(t, valid, 1, "FindByRefresh: at most one new hash is current")
+			valid = 0
+			for _, next := range []string{reissued, rotated} {
+				now := time.Now().UTC()
+				_, err := st.Rotate(ctx, next, randomHash(), now, now.Add(time.Hour))
+				switch {
+				case err == nil:
+					valid++
+				case errors.Is(err, core.ErrReuseDetected), errors.Is(err, core.ErrNotFound):
+				default:
+					require.NoError(t, err)
+				}
+			}
+			require.LessOrEqual(t, valid, 1, "Rotate: at most one new hash works")
+		}
 	})
 
 	t.Run("CapEvictsOldest", func(t *testing.T) {
