@@ -49,7 +49,8 @@ type Tx interface {
 
 // UserStore keeps accounts.
 type UserStore interface {
-	// Create inserts u, filling CreatedAt/UpdatedAt when zero. It returns
+	// Create inserts u, filling CreatedAt/UpdatedAt when zero; u.ID must be
+	// the scope's user (core.ErrNotFound otherwise). It returns
 	// core.ErrConflict when another live user has the same email, compared
 	// case-insensitively.
 	Create(ctx context.Context, u *core.User) error

@@ -35,16 +35,17 @@ func copyInvitation(inv core.Invitation) core.Invitation {
 
 // Create inserts a copy of inv, giving it an id when it has none and the
 // transaction's time as CreatedAt when it is zero; inv receives both.
-// core.ErrNotFound when inv.WorkspaceID is not the scope's workspace or the
-// workspace or InvitedBy does not exist (foreign keys); core.ErrConflict when
-// the id or the token hash is already used.
+// core.ErrNotFound when inv.WorkspaceID is not the scope's workspace, the
+// workspace is soft-deleted, or InvitedBy is not a user (a foreign key);
+// core.ErrConflict when the id or the token hash is already used. The checks
+// come in PostgreSQL's order: scope, constraints, unique keys, foreign keys.
 func (s *InvitationStore) Create(ctx context.Context, inv *core.Invitation) error {
 	op := fmt.Sprintf("create invitation to workspace %s", inv.WorkspaceID)
 	if err := s.tx.usable(ctx, op); err != nil {
 		return err
 	}
 	st := s.tx.uow
-	if !s.tx.scope.isWorkspace(inv.WorkspaceID) {
+	if w, ok := st.workspaces[inv.WorkspaceID]; !ok || w.DeletedAt != nil || !s.tx.scope.isWorkspace(inv.WorkspaceID) {
 		return coded(op, core.ENOTFOUND, "workspace not found")
 	}
 	switch {
@@ -55,12 +56,6 @@ func (s *InvitationStore) Create(ctx context.Context, inv *core.Invitation) erro
 	case !validRoles[inv.Role]:
 		return fmt.Errorf("%s: unknown role %q", op, inv.Role)
 	}
-	if _, ok := st.workspaces[inv.WorkspaceID]; !ok {
-		return coded(op, core.ENOTFOUND, "workspace not found")
-	}
-	if _, ok := st.users[inv.InvitedBy]; !ok {
-		return coded(op, core.ENOTFOUND, "user not found")
-	}
 	if inv.ID == uuid.Nil {
 		inv.ID = uuid.New()
 	}
@@ -69,6 +64,9 @@ func (s *InvitationStore) Create(ctx context.Context, inv *core.Invitation) erro
 	}
 	if _, ok := st.tokens[inv.TokenHash]; ok {
 		return coded(op, core.ECONFLICT, "already exists")
+	}
+	if _, ok := st.users[inv.InvitedBy]; !ok {
+		return coded(op, core.ENOTFOUND, "user not found")
 	}
 	inv.CreatedAt = dbTimeOr(inv.CreatedAt, s.tx.now)
 	stored := copyInvitation(*inv)

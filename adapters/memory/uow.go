@@ -163,18 +163,10 @@ func (s scope) isUser(id uuid.UUID) bool { return id != uuid.Nil && id == s.user
 // isWorkspace reports whether id is the scope's workspace.
 func (s scope) isWorkspace(id uuid.UUID) bool { return id != uuid.Nil && id == s.workspaceID }
 
-// canSeeWorkspace reports whether workspace id is readable: it is the
-// scope's workspace or the scope's user is one of its members.
-func (t *tx) canSeeWorkspace(id uuid.UUID) bool {
-	if t.scope.isWorkspace(id) {
-		return true
-	}
-	_, member := t.uow.members[memberKey{workspaceID: id, userID: t.scope.userID}]
-	return t.scope.userID != uuid.Nil && member
-}
-
 // canSeeMembership reports whether the membership of userID in workspaceID is
-// readable: it is in the scope's workspace or it is the scope user's.
+// readable: it is in the scope's workspace or it is the scope user's. A
+// workspace is readable when it is the scope's or the scope's user is a
+// member, so the workspace of a readable membership always is.
 func (t *tx) canSeeMembership(workspaceID, userID uuid.UUID) bool {
 	return t.scope.isWorkspace(workspaceID) || t.scope.isUser(userID)
 }

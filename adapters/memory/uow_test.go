@@ -20,6 +20,28 @@ func TestUnitOfWork(t *testing.T) {
 	porttest.TestUnitOfWork(t, func(t *testing.T) ports.UnitOfWork { return memory.NewUnitOfWork() })
 }
 
+func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
+	porttest.TestTenantIsolation(t, func(t *testing.T) ports.UnitOfWork { return memory.NewUnitOfWork() })
+}
+
+// TestUnitOfWorkSharedAcrossSuites runs both suites against one store, as
+// the PostgreSQL adapter runs them against one database: fresh ids, emails
+// and slugs must keep the subtests apart.
+func TestUnitOfWorkSharedAcrossSuites(t *testing.T) {
+	t.Parallel()
+	shared := memory.NewUnitOfWork()
+	newUoW := func(t *testing.T) ports.UnitOfWork { return shared }
+	porttest.TestUnitOfWork(t, newUoW)
+	porttest.TestTenantIsolation(t, newUoW)
+}
+
+// scoped returns a context scoped to a fresh user, and that user's id.
+func scoped() (context.Context, uuid.UUID) {
+	id := uuid.New()
+	return core.WithIdentity(context.Background(), core.Identity{UserID: id}), id
+}
+
 func TestUnitOfWorkAuditTrail(t *testing.T) {
 	t.Parallel()
 	uow, ctx := memory.NewUnitOfWork(), context.Background()
@@ -69,14 +91,16 @@ func TestUnitOfWorkAuditRejectsUnencodableChanges(t *testing.T) {
 
 func TestUnitOfWorkTxUnusableAfterDo(t *testing.T) {
 	t.Parallel()
-	uow, ctx := memory.NewUnitOfWork(), context.Background()
+	uow := memory.NewUnitOfWork()
+	ctx, id := scoped()
 	var leaked ports.Tx
 	require.NoError(t, uow.Do(ctx, func(_ context.Context, tx ports.Tx) error {
 		leaked = tx
 		return nil
 	}))
-	err := leaked.Users().Create(ctx, &core.User{Email: "late@example.com", PasswordHash: "h"})
+	err := leaked.Users().Create(ctx, &core.User{ID: id, Email: "late@example.com", PasswordHash: "h"})
 	require.Error(t, err)
+	require.NotErrorIs(t, err, core.ErrNotFound, "the ended transaction, not the scope, refuses")
 	require.NoError(t, uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
 		_, err := tx.Users().GetByEmail(ctx, "late@example.com")
 		require.ErrorIs(t, err, core.ErrNotFound)
@@ -87,9 +111,10 @@ func TestUnitOfWorkTxUnusableAfterDo(t *testing.T) {
 func TestUnitOfWorkCanceledContextRollsBack(t *testing.T) {
 	t.Parallel()
 	uow := memory.NewUnitOfWork()
-	ctx, cancel := context.WithCancel(context.Background())
+	scope, id := scoped()
+	ctx, cancel := context.WithCancel(scope)
 	err := uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
-		require.NoError(t, tx.Users().Create(ctx, &core.User{Email: "gone@example.com", PasswordHash: "h"}))
+		require.NoError(t, tx.Users().Create(ctx, &core.User{ID: id, Email: "gone@example.com", PasswordHash: "h"}))
 		cancel()
 		return nil
 	})
@@ -125,8 +150,9 @@ func TestUnitOfWorkNestedDoPanics(t *testing.T) {
 // BenchmarkUnitOfWorkDo measures the cost of the per-request transaction
 // with a small write, which an undo log keeps independent of the store size.
 func BenchmarkUnitOfWorkDo(b *testing.B) {
-	uow, ctx := memory.NewUnitOfWork(), context.Background()
-	owner := &core.User{Email: "owner@example.com", PasswordHash: "h"}
+	uow := memory.NewUnitOfWork()
+	ctx, id := scoped()
+	owner := &core.User{ID: id, Email: "owner@example.com", PasswordHash: "h"}
 	require.NoError(b, uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error { return tx.Users().Create(ctx, owner) }))
 	for b.Loop() {
 		_ = uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {

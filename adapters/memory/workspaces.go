@@ -150,9 +150,9 @@ func removeFromSet(sets map[uuid.UUID]map[uuid.UUID]struct{}, key, v uuid.UUID) 
 }
 
 // membership returns the live workspace workspaceID as seen by userID, when
-// the scope may read both the membership and the workspace.
+// the scope may read the membership.
 func (s *WorkspaceStore) membership(workspaceID, userID uuid.UUID) (core.WorkspaceMembership, core.Membership, bool) {
-	if !s.tx.canSeeMembership(workspaceID, userID) || !s.tx.canSeeWorkspace(workspaceID) {
+	if !s.tx.canSeeMembership(workspaceID, userID) {
 		return core.WorkspaceMembership{}, core.Membership{}, false
 	}
 	st := s.tx.uow

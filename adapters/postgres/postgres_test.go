@@ -26,7 +26,7 @@ import (
 // newDatabase creates a database, migrates it twice (the second run must be a
 // no-op) and returns its URL and a pool to it, closed at cleanup. params are
 // added to the URL's query, e.g. pool_max_conns.
-func newDatabase(t *testing.T, params url.Values) (string, *pgxpool.Pool) {
+func newDatabase(t testing.TB, params url.Values) (string, *pgxpool.Pool) {
 	t.Helper()
 	dbURL := testinfra.NewDatabase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -51,6 +51,17 @@ func TestUnitOfWork(t *testing.T) {
 	t.Parallel()
 	_, pool := newDatabase(t, nil)
 	porttest.TestUnitOfWork(t, func(t *testing.T) ports.UnitOfWork { return postgres.NewUnitOfWork(pool) })
+}
+
+// TestTenantIsolation runs the isolation suite connected as a login role
+// that is a plain member of the app role, so that it checks the policies as
+// well as the stores' own filters (a superuser session would switch to the
+// app role too, but this leaves no doubt).
+func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
+	d := newRLSDB(t)
+	pool := d.appPool(t, nil)
+	porttest.TestTenantIsolation(t, func(t *testing.T) ports.UnitOfWork { return postgres.NewUnitOfWork(pool) })
 }
 
 // TestUnitOfWorkScopesIdentityToTransaction proves the settings row-level
