@@ -10,12 +10,14 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
+	"github.com/repurpose/repurpose/adapters/extract"
 	"github.com/repurpose/repurpose/adapters/httpapi"
 	"github.com/repurpose/repurpose/adapters/jwt"
 	"github.com/repurpose/repurpose/adapters/memory"
 	"github.com/repurpose/repurpose/adapters/postgres"
 	"github.com/repurpose/repurpose/adapters/redis"
 	"github.com/repurpose/repurpose/core/auth"
+	"github.com/repurpose/repurpose/core/document"
 	"github.com/repurpose/repurpose/core/workspace"
 	"github.com/repurpose/repurpose/migrations"
 	"github.com/repurpose/repurpose/ports"
@@ -90,7 +92,10 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 			jwt.Module,
 			fx.Provide(newAuthService, func(uow ports.UnitOfWork, clock ports.Clock) *workspace.Service {
 				return workspace.NewService(uow, clock, workspace.Config{Limits: cfg.PlanLimits, PlatformAdmins: cfg.PlatformAdmins})
+			}, func(uow ports.UnitOfWork, extractor ports.TextExtractor, clock ports.Clock, ws *workspace.Service) *document.Service {
+				return document.NewService(uow, extractor, clock, ws.Limits)
 			}),
+			extract.Module,
 			httpapi.Module,
 		}
 		if cfg.DatabaseURL != "" {
@@ -108,8 +113,8 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 		opts = append(opts, fx.Supply(httpapi.ListenOptions{
 			Listen: httpapi.ListenConfig{Addr: cfg.HTTPAddr},
 			Handler: httpapi.Options{Version: version, TrustProxyHeaders: cfg.TrustProxyHeaders, CORSOrigins: cfg.CORSOrigins,
-				MaxBodyBytes: cfg.MaxBodySize, MemoryBackends: memoryBackends},
-		}), fx.Invoke(func(*auth.Service, *workspace.Service) {}))
+				MaxBodyBytes: cfg.MaxBodySize, MaxUploadBytes: cfg.MaxUploadSize, MemoryBackends: memoryBackends},
+		}), fx.Invoke(func(*auth.Service, *workspace.Service, *document.Service) {}))
 		return fx.Options(opts...), nil
 	}
 	return nil, errors.New("unknown entry point " + string(entry))

@@ -22,9 +22,16 @@ const (
 	EFORBIDDEN    Code = "forbidden"
 	EUNAUTHORIZED Code = "unauthorized"
 	EQUOTA        Code = "quota"
-	ERATELIMIT    Code = "rate_limited"
-	EUNAVAILABLE  Code = "unavailable"
-	EINTERNAL     Code = "internal"
+	// EPRECONDITION is a failed If-Match: the object changed since it was read.
+	EPRECONDITION Code = "precondition_failed"
+	// ETOOLARGE is a body or upload over its size limit.
+	ETOOLARGE Code = "too_large"
+	// EUNSUPPORTED is a media type the platform does not accept, or content
+	// that does not match its declared type.
+	EUNSUPPORTED Code = "unsupported_media_type"
+	ERATELIMIT   Code = "rate_limited"
+	EUNAVAILABLE Code = "unavailable"
+	EINTERNAL    Code = "internal"
 )
 
 // FieldError names one bad input field for validation errors.

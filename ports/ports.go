@@ -44,6 +44,7 @@ type Tx interface {
 	Users() UserStore
 	Workspaces() WorkspaceStore
 	Invitations() InvitationStore
+	Documents() DocumentStore
 	Audit() AuditLog
 }
 
@@ -269,4 +270,122 @@ type HealthChecker interface {
 	Name() string
 	// Check returns nil when the dependency answers within ctx's deadline.
 	Check(ctx context.Context) error
+}
+
+// ExtractedText is the text of an uploaded file.
+type ExtractedText struct {
+	Text string
+	// ContentType is the canonical type of what was read: text/plain,
+	// text/markdown, text/html, application/pdf or
+	// application/vnd.openxmlformats-officedocument.wordprocessingml.document.
+	ContentType string
+	// Metadata holds what the file said about itself (charset, title,
+	// author, pages, ...), JSON-safe values only.
+	Metadata map[string]any
+}
+
+// TextExtractor turns an uploaded file into text.
+type TextExtractor interface {
+	// Extract reads the file named filename (its extension names the type
+	// expected) and returns its text. core.EUNSUPPORTED for an extension that
+	// is not accepted, an executable, or content that does not match the
+	// extension; core.EINVALID for empty content, a corrupt file or one with
+	// no extractable text (the message says which); core.ETOOLARGE when the
+	// content expands past the extractor's limits (zip bombs, huge XML).
+	Extract(ctx context.Context, filename string, content []byte) (ExtractedText, error)
+}
+
+// AIRequest asks a provider for one transformation.
+type AIRequest struct {
+	// Type is the transformation type (transform.Type's string form).
+	Type string
+	// Parameters are validated, with defaults filled in (transform.Validate).
+	Parameters map[string]any
+	Title      string
+	// Text is the document's extracted text.
+	Text string
+	// Prompt is the instruction built from the catalog, for model providers.
+	Prompt string
+}
+
+// AIPart is one unit of output (a post, an email, a section).
+type AIPart struct {
+	Title string
+	Body  string
+}
+
+// AIResult is a provider's answer.
+type AIResult struct {
+	// Text is the whole output as Markdown.
+	Text         string
+	Parts        []AIPart
+	Provider     string
+	Model        string
+	InputTokens  int
+	OutputTokens int
+}
+
+// AIProviderInfo names a provider and its models.
+type AIProviderInfo struct {
+	Name   string
+	Models []string
+}
+
+// AIProvider generates transformations.
+type AIProvider interface {
+	// Info names the provider and its models.
+	Info(ctx context.Context) (AIProviderInfo, error)
+	// Generate runs req. core.EUNSUPPORTED when the provider can't do this
+	// type (routers fail over to the next provider); other errors are
+	// retryable or final per their code. It honours ctx cancellation.
+	Generate(ctx context.Context, req AIRequest) (AIResult, error)
+	// GenerateStream is Generate, calling onDelta with each piece of text as
+	// it is produced (in order; their concatenation is Result.Text). An
+	// error from onDelta stops generation and is returned.
+	GenerateStream(ctx context.Context, req AIRequest, onDelta func(delta string) error) (AIResult, error)
+}
+
+// DocumentStore keeps the documents of the current workspace (see Tx for
+// the scope rules: anything of another workspace is core.ErrNotFound).
+type DocumentStore interface {
+	// Create inserts d (d.WorkspaceID must be the current workspace; ID,
+	// Version 1 and times are filled when zero).
+	Create(ctx context.Context, d *core.Document) error
+	// Get returns a live document with its Text and Metadata;
+	// core.ErrNotFound when unknown, soft-deleted or of another workspace.
+	Get(ctx context.Context, id uuid.UUID) (core.Document, error)
+	// GetDeleted returns a soft-deleted document (for restore);
+	// core.ErrNotFound when unknown, live, or of another workspace.
+	GetDeleted(ctx context.Context, id uuid.UUID) (core.Document, error)
+	// List returns live documents newest first (CreatedAt, then ID,
+	// descending) without their Text, at most filter.Limit, strictly after
+	// filter.Before when set, matching filter.Query when set (every word of
+	// the query appears in the title, description or text, case-insensitively).
+	List(ctx context.Context, filter DocumentFilter) ([]core.Document, error)
+	// Update saves Title, Description, Text, ContentType, SizeBytes,
+	// WordCount, SHA256 and Metadata of a live document whose Version is
+	// still expectedVersion, incrementing Version and setting UpdatedAt to
+	// at; it returns the stored document. core.EPRECONDITION when the version
+	// moved on, core.ErrNotFound when the document is not there.
+	Update(ctx context.Context, d core.Document, expectedVersion int, at time.Time) (core.Document, error)
+	// SoftDelete hides a live document; core.ErrNotFound otherwise.
+	SoftDelete(ctx context.Context, id uuid.UUID, at time.Time) error
+	// Restore makes a soft-deleted document live again (Version + 1);
+	// core.ErrNotFound when it is not soft-deleted in this workspace.
+	Restore(ctx context.Context, id uuid.UUID, at time.Time) (core.Document, error)
+	// Usage counts the current workspace's live documents and their bytes.
+	Usage(ctx context.Context) (documents int, bytes int64, err error)
+}
+
+// DocumentFilter selects documents.
+type DocumentFilter struct {
+	Query  string
+	Limit  int
+	Before *DocumentPosition
+}
+
+// DocumentPosition is a document's place in the newest-first order.
+type DocumentPosition struct {
+	CreatedAt time.Time
+	ID        uuid.UUID
 }

@@ -155,11 +155,13 @@ func recoverPanics(log *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// limitBodies refuses bodies over max bytes: at once when Content-Length
-// says so, and while reading otherwise (huma turns the read error into 413).
-func limitBodies(max int64) func(http.Handler) http.Handler {
+// limitBodies refuses bodies over limitFor(r) bytes: at once when
+// Content-Length says so, and while reading otherwise (huma answers 413
+// when its own, equal limit is reached).
+func limitBodies(limitFor func(*http.Request) int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			max := limitFor(r)
 			if r.ContentLength > max {
 				writeProblem(w, r, newProblem(http.StatusRequestEntityTooLarge,
 					"request body is too large (limit "+strconv.FormatInt(max, 10)+" bytes)", nil))

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/repurpose/repurpose/core/auth"
+	"github.com/repurpose/repurpose/core/document"
 	"github.com/repurpose/repurpose/core/workspace"
 	"github.com/repurpose/repurpose/ports"
 )
@@ -27,6 +28,7 @@ type handlerParams struct {
 	Options    ListenOptions
 	Auth       *auth.Service         `optional:"true"`
 	Workspaces *workspace.Service    `optional:"true"`
+	Documents  *document.Service     `optional:"true"`
 	Health     []ports.HealthChecker `group:"health"`
 	Metrics    *Metrics
 	Log        *slog.Logger
@@ -51,7 +53,7 @@ var Module = fx.Module("httpapi",
 		func(p metricsParams) *Metrics { return NewMetrics(p.Collectors...) },
 		func(m *Metrics) auth.Metrics { return m },
 		func(p handlerParams) http.Handler {
-			return NewHandler(p.Options.Handler, Deps{Auth: p.Auth, Workspaces: p.Workspaces, Health: p.Health, Metrics: p.Metrics, Log: p.Log})
+			return NewHandler(p.Options.Handler, Deps{Auth: p.Auth, Workspaces: p.Workspaces, Documents: p.Documents, Health: p.Health, Metrics: p.Metrics, Log: p.Log})
 		},
 	),
 	fx.Invoke(registerServer),

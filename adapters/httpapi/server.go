@@ -21,6 +21,7 @@ import (
 	"github.com/repurpose/repurpose/adapters/httpapi/apidocs"
 	"github.com/repurpose/repurpose/core"
 	"github.com/repurpose/repurpose/core/auth"
+	"github.com/repurpose/repurpose/core/document"
 	"github.com/repurpose/repurpose/core/workspace"
 	"github.com/repurpose/repurpose/ports"
 )
@@ -34,6 +35,8 @@ type Options struct {
 	CORSOrigins []string
 	// MaxBodyBytes bounds JSON request bodies.
 	MaxBodyBytes int64
+	// MaxUploadBytes bounds an uploaded file (MAX_UPLOAD_SIZE).
+	MaxUploadBytes int64
 	// MemoryBackends names the checks served by in-memory adapters
 	// (reported healthy without a probe), e.g. "database", "redis".
 	MemoryBackends []string
@@ -46,9 +49,11 @@ type Deps struct {
 	Auth *auth.Service
 	// Workspaces serves the tenancy routes (with Auth).
 	Workspaces *workspace.Service
-	Health     []ports.HealthChecker
-	Metrics    *Metrics
-	Log        *slog.Logger
+	// Documents serves /api/documents (with Auth).
+	Documents *document.Service
+	Health    []ports.HealthChecker
+	Metrics   *Metrics
+	Log       *slog.Logger
 }
 
 const bearerScheme = "bearer"
@@ -70,6 +75,9 @@ func NewHandler(opts Options, deps Deps) http.Handler {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
+	if opts.MaxUploadBytes <= 0 {
+		opts.MaxUploadBytes = 10 << 20
+	}
 	if deps.Metrics == nil {
 		deps.Metrics = NewMetrics()
 	}
@@ -84,7 +92,12 @@ func NewHandler(opts Options, deps Deps) http.Handler {
 			ExposedHeaders: []string{"X-Request-ID", "Retry-After", "ETag", "WWW-Authenticate"}, MaxAge: 600,
 		}))
 	}
-	router.Use(middleware.StripSlashes, limitBodies(opts.MaxBodyBytes))
+	router.Use(middleware.StripSlashes, limitBodies(func(r *http.Request) int64 {
+		if r.URL.Path == "/api/documents/upload" {
+			return opts.MaxUploadBytes + multipartOverhead
+		}
+		return opts.MaxBodyBytes
+	}))
 	router.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, newProblem(http.StatusNotFound, "no such route", nil))
 	})
@@ -114,6 +127,9 @@ func NewHandler(opts Options, deps Deps) http.Handler {
 	}
 	if deps.Auth != nil && deps.Workspaces != nil {
 		s.registerWorkspaces()
+	}
+	if deps.Auth != nil && deps.Documents != nil {
+		s.registerDocuments()
 	}
 	s.registerOperations(router)
 	return router

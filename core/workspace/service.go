@@ -7,7 +7,6 @@ package workspace
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"net/mail"
 	"regexp"
@@ -659,7 +658,7 @@ func (s *Service) AuditEvents(ctx context.Context, workspaceID uuid.UUID, action
 		if len(events) > limit {
 			events = events[:limit]
 			last := events[len(events)-1]
-			page.NextCursor = encodeCursor(ports.AuditPosition{CreatedAt: last.CreatedAt, ID: last.ID})
+			page.NextCursor = core.EncodeCursor(last.CreatedAt, last.ID)
 		}
 		page.Events = events
 		return nil
@@ -667,27 +666,10 @@ func (s *Service) AuditEvents(ctx context.Context, workspaceID uuid.UUID, action
 	return page, err
 }
 
-func encodeCursor(p ports.AuditPosition) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(p.CreatedAt.UTC().Format(time.RFC3339Nano) + "|" + p.ID.String()))
-}
-
 func decodeCursor(c string) (*ports.AuditPosition, error) {
-	if c == "" {
-		return nil, nil
-	}
-	bad := core.Invalid("invalid cursor", core.FieldError{Location: "query.cursor", Message: "not a cursor from this API"})
-	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return nil, bad
-	}
-	ts, idStr, ok := strings.Cut(string(raw), "|")
+	at, id, ok, err := core.DecodeCursor(c)
 	if !ok {
-		return nil, bad
-	}
-	at, err1 := time.Parse(time.RFC3339Nano, ts)
-	id, err2 := uuid.Parse(idStr)
-	if err1 != nil || err2 != nil {
-		return nil, bad
+		return nil, err
 	}
 	return &ports.AuditPosition{CreatedAt: at, ID: id}, nil
 }

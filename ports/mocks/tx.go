@@ -91,6 +91,52 @@ func (_c *Tx_Audit_Call) RunAndReturn(run func() ports.AuditLog) *Tx_Audit_Call 
 	return _c
 }
 
+// Documents provides a mock function for the type Tx
+func (_mock *Tx) Documents() ports.DocumentStore {
+	ret := _mock.Called()
+
+	if len(ret) == 0 {
+		panic("no return value specified for Documents")
+	}
+
+	var r0 ports.DocumentStore
+	if returnFunc, ok := ret.Get(0).(func() ports.DocumentStore); ok {
+		r0 = returnFunc()
+	} else {
+		if ret.Get(0) != nil {
+			r0 = ret.Get(0).(ports.DocumentStore)
+		}
+	}
+	return r0
+}
+
+// Tx_Documents_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'Documents'
+type Tx_Documents_Call struct {
+	*mock.Call
+}
+
+// Documents is a helper method to define mock.On call
+func (_e *Tx_Expecter) Documents() *Tx_Documents_Call {
+	return &Tx_Documents_Call{Call: _e.mock.On("Documents")}
+}
+
+func (_c *Tx_Documents_Call) Run(run func()) *Tx_Documents_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		run()
+	})
+	return _c
+}
+
+func (_c *Tx_Documents_Call) Return(documentStore ports.DocumentStore) *Tx_Documents_Call {
+	_c.Call.Return(documentStore)
+	return _c
+}
+
+func (_c *Tx_Documents_Call) RunAndReturn(run func() ports.DocumentStore) *Tx_Documents_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
 // Invitations provides a mock function for the type Tx
 func (_mock *Tx) Invitations() ports.InvitationStore {
 	ret := _mock.Called()
