@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/google/uuid"
 )
@@ -37,18 +36,4 @@ func DecodeCursor(c string) (at time.Time, id uuid.UUID, ok bool, err error) {
 		return time.Time{}, uuid.Nil, false, bad
 	}
 	return at, id, true, nil
-}
-
-// WordCount counts the words of text: runs of letters, digits, apostrophes
-// and hyphens.
-func WordCount(text string) int {
-	n, in := 0, false
-	for _, r := range text {
-		word := unicode.IsLetter(r) || unicode.IsNumber(r) || r == '\'' || r == '’' || r == '-' || r == '_'
-		if word && !in {
-			n++
-		}
-		in = word
-	}
-	return n
 }

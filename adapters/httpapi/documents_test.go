@@ -188,7 +188,7 @@ func TestUploads(t *testing.T) {
 		require.Equal(t, http.StatusCreated, r.status, string(r.raw))
 		require.Equal(t, "Team notes.md", r.str("original_filename"))
 		require.Equal(t, "text/markdown", r.str("content_type"))
-		require.Equal(t, "Team notes", r.str("title"))
+		require.Equal(t, "Plan", r.str("title"), "the document's own title wins over its file name")
 		require.NotEmpty(t, r.str("sha256"))
 
 		html := a.uploadFile(acc, "page.HTML", []byte("<html><head><title>T</title><style>p{}</style></head><body><h2>Sub</h2><p>Para one.</p></body></html>"), map[string]string{"title": "Chosen"})

@@ -19,8 +19,8 @@ import (
 var errTxClosed = errors.New("memory: transaction already ended")
 
 // UnitOfWork is the in-memory ports.UnitOfWork with its user, workspace,
-// invitation and audit stores, for tests and single-process development.
-// Transactions are serialized by a mutex (so they are trivially serializable)
+// invitation, document and audit stores, for tests and single-process
+// development. Transactions are serialized by a mutex (so they are trivially serializable)
 // and roll back through an undo log: each write records how to reverse
 // itself, which costs nothing when a transaction commits.
 //
@@ -32,8 +32,8 @@ var errTxClosed = errors.New("memory: transaction already ended")
 // It mirrors what PostgreSQL does where callers could notice: case-insensitive
 // email uniqueness among live users, slug uniqueness, foreign keys reported as
 // core.ErrNotFound, timestamps kept to the microsecond in UTC, the
-// transaction's start time as the default time, and the audit changes stored
-// as JSON.
+// transaction's start time as the default time, and the audit changes and
+// document metadata stored as JSON.
 type UnitOfWork struct {
 	mu sync.Mutex
 	// Everything below is guarded by mu.
@@ -49,6 +49,8 @@ type UnitOfWork struct {
 	invitesOf   map[uuid.UUID][]uuid.UUID // workspace → invitations, in insertion order
 	audit       []auditRecord
 	auditOf     map[uuid.UUID][]int // workspace → indexes into audit
+	documents   map[uuid.UUID]documentRecord
+	documentsOf map[uuid.UUID]map[uuid.UUID]struct{} // workspace → documents
 }
 
 var _ ports.UnitOfWork = (*UnitOfWork)(nil)
@@ -69,6 +71,8 @@ func NewUnitOfWork() *UnitOfWork {
 		tokens:      make(map[string]uuid.UUID),
 		invitesOf:   make(map[uuid.UUID][]uuid.UUID),
 		auditOf:     make(map[uuid.UUID][]int),
+		documents:   make(map[uuid.UUID]documentRecord),
+		documentsOf: make(map[uuid.UUID]map[uuid.UUID]struct{}),
 	}
 }
 
@@ -141,6 +145,7 @@ var _ ports.Tx = (*tx)(nil)
 func (t *tx) Users() ports.UserStore             { return &UserStore{tx: t} }
 func (t *tx) Workspaces() ports.WorkspaceStore   { return &WorkspaceStore{tx: t} }
 func (t *tx) Invitations() ports.InvitationStore { return &InvitationStore{tx: t} }
+func (t *tx) Documents() ports.DocumentStore     { return &DocumentStore{tx: t} }
 func (t *tx) Audit() ports.AuditLog              { return &AuditLog{tx: t} }
 
 // scope is what a transaction may see and change: the user and the current

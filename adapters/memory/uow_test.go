@@ -25,7 +25,12 @@ func TestTenantIsolation(t *testing.T) {
 	porttest.TestTenantIsolation(t, func(t *testing.T) ports.UnitOfWork { return memory.NewUnitOfWork() })
 }
 
-// TestUnitOfWorkSharedAcrossSuites runs both suites against one store, as
+func TestDocumentStore(t *testing.T) {
+	t.Parallel()
+	porttest.TestDocumentStore(t, func(t *testing.T) ports.UnitOfWork { return memory.NewUnitOfWork() })
+}
+
+// TestUnitOfWorkSharedAcrossSuites runs the suites against one store, as
 // the PostgreSQL adapter runs them against one database: fresh ids, emails
 // and slugs must keep the subtests apart.
 func TestUnitOfWorkSharedAcrossSuites(t *testing.T) {
@@ -34,6 +39,7 @@ func TestUnitOfWorkSharedAcrossSuites(t *testing.T) {
 	newUoW := func(t *testing.T) ports.UnitOfWork { return shared }
 	porttest.TestUnitOfWork(t, newUoW)
 	porttest.TestTenantIsolation(t, newUoW)
+	porttest.TestDocumentStore(t, newUoW)
 }
 
 // scoped returns a context scoped to a fresh user, and that user's id.

@@ -32,6 +32,8 @@ var constraintMessages = map[string]string{
 	"invitations_workspace_id_fkey":       "workspace not found",
 	"invitations_invited_by_fkey":         "user not found",
 	"invitations_accepted_by_fkey":        "user not found",
+	"documents_workspace_id_fkey":         "workspace not found",
+	"documents_created_by_fkey":           "user not found",
 }
 
 // translate is the one place where driver errors become the core's coded

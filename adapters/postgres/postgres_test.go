@@ -2,9 +2,13 @@ package postgres_test
 
 import (
 	"context"
+	"crypto/md5"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -62,6 +66,63 @@ func TestTenantIsolation(t *testing.T) {
 	d := newRLSDB(t)
 	pool := d.appPool(t, nil)
 	porttest.TestTenantIsolation(t, func(t *testing.T) ports.UnitOfWork { return postgres.NewUnitOfWork(pool) })
+}
+
+// TestDocumentStore runs the document suite as the login role of
+// TestTenantIsolation: the grants and policies of the documents table must
+// let a correctly scoped transaction do everything the port promises.
+func TestDocumentStore(t *testing.T) {
+	t.Parallel()
+	d := newRLSDB(t)
+	pool := d.appPool(t, nil)
+	porttest.TestDocumentStore(t, func(t *testing.T) ports.UnitOfWork { return postgres.NewUnitOfWork(pool) })
+}
+
+// TestDocumentSearchOfAHugeVocabulary stores a text of more distinct words
+// than a tsvector holds (to_tsvector alone would fail the insert): the
+// document is stored whole, and its title and the beginning of its text are
+// searchable.
+func TestDocumentSearchOfAHugeVocabulary(t *testing.T) {
+	t.Parallel()
+	d := newRLSDB(t)
+	tn := seedTenant(t, d.admin, "huge")
+	uow := postgres.NewUnitOfWork(d.appPool(t, nil))
+	ctx := tn.ctx()
+
+	var b strings.Builder
+	const words = 60000 // about 2 MB of 32-character words: twice the limit
+	for i := range words {
+		fmt.Fprintf(&b, "%x ", md5.Sum([]byte(strconv.Itoa(i))))
+	}
+	text := b.String()
+	first := fmt.Sprintf("%x", md5.Sum([]byte("0")))
+	doc := &core.Document{WorkspaceID: tn.workspace, CreatedBy: tn.user, Title: "Checksums zanzibar",
+		ContentType: "text/plain", SizeBytes: int64(len(text)), Text: text}
+	require.NoError(t, uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+		return tx.Documents().Create(ctx, doc)
+	}))
+	require.NoError(t, uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+		got, err := tx.Documents().Get(ctx, doc.ID)
+		require.NoError(t, err)
+		require.Equal(t, text, got.Text, "the text is stored whole")
+		for _, q := range []string{"zanzibar", first} {
+			list, err := tx.Documents().List(ctx, ports.DocumentFilter{Query: q})
+			require.NoError(t, err)
+			require.Len(t, list, 1, "query %s", q)
+			require.Equal(t, doc.ID, list[0].ID, "query %s", q)
+		}
+		return nil
+	}))
+	// Soft delete and restore leave the search as it was.
+	require.NoError(t, uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+		require.NoError(t, tx.Documents().SoftDelete(ctx, doc.ID, time.Now()))
+		_, err := tx.Documents().Restore(ctx, doc.ID, time.Now())
+		require.NoError(t, err)
+		list, err := tx.Documents().List(ctx, ports.DocumentFilter{Query: "zanzibar " + first})
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		return nil
+	}))
 }
 
 // TestUnitOfWorkScopesIdentityToTransaction proves the settings row-level

@@ -33,7 +33,7 @@ import (
 // and double-checks what the app role could not see.
 
 // tenantTables are the tables holding a tenant's rows.
-var tenantTables = []string{"workspaces", "workspace_members", "invitations", "audit_events"}
+var tenantTables = []string{"workspaces", "workspace_members", "invitations", "audit_events", "documents"}
 
 // rlsDB is a migrated database with a login role that is a member of the app
 // role.
@@ -110,12 +110,12 @@ func requireLoginRole(t *testing.T, pool *pgxpool.Pool, role string) {
 	require.False(t, bypass, "a BYPASSRLS role bypasses every policy")
 }
 
-// tenant is one workspace with its owner, an invitation and audit events,
-// seeded by the superuser.
+// tenant is one workspace with its owner, an invitation, audit events and a
+// document, seeded by the superuser.
 type tenant struct {
-	user, workspace, invitation uuid.UUID
-	tokenHash                   string
-	events                      []uuid.UUID
+	user, workspace, invitation, document uuid.UUID
+	tokenHash                             string
+	events                                []uuid.UUID
 }
 
 func (tn tenant) ctx() context.Context {
@@ -126,7 +126,8 @@ func seedTenant(t *testing.T, admin *pgxpool.Pool, name string) tenant {
 	t.Helper()
 	ctx := context.Background()
 	suffix := testinfra.RandomSuffix()
-	tn := tenant{user: uuid.New(), workspace: uuid.New(), invitation: uuid.New(), tokenHash: "hash-" + name + "-" + suffix}
+	tn := tenant{user: uuid.New(), workspace: uuid.New(), invitation: uuid.New(), document: uuid.New(),
+		tokenHash: "hash-" + name + "-" + suffix}
 	_, err := admin.Exec(ctx, `INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'h')`,
 		tn.user, name+"-"+suffix+"@example.com")
 	require.NoError(t, err)
@@ -150,6 +151,11 @@ func seedTenant(t *testing.T, admin *pgxpool.Pool, name string) tenant {
 		require.NoError(t, err)
 		tn.events = append(tn.events, id)
 	}
+	_, err = admin.Exec(ctx, `
+		INSERT INTO documents (id, workspace_id, created_by, title, content_type, size_bytes, content)
+		VALUES ($1, $2, $3, $4, 'text/plain', 11, 'Words of ' || $4)`,
+		tn.document, tn.workspace, tn.user, name)
+	require.NoError(t, err)
 	return tn
 }
 
@@ -236,6 +242,15 @@ func TestRLSWithoutTenantSeesNothing(t *testing.T) {
 			events, err := tx.Audit().List(ctx, ports.AuditFilter{Limit: 100})
 			require.NoError(t, err)
 			require.Empty(t, events, name)
+			docs, err := tx.Documents().List(ctx, ports.DocumentFilter{})
+			require.NoError(t, err)
+			require.Empty(t, docs, name)
+			count, size, err := tx.Documents().Usage(ctx)
+			require.NoError(t, err)
+			require.Zero(t, count, name)
+			require.Zero(t, size, name)
+			_, err = tx.Documents().Get(ctx, a.document)
+			require.ErrorIs(t, err, core.ErrNotFound, name)
 			return nil
 		}), name)
 	}
@@ -266,6 +281,8 @@ func TestRLSRefusesCrossTenantWrites(t *testing.T) {
 			[]any{b.workspace}},
 		"user of another id": {`INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'h')`,
 			[]any{uuid.New(), "x-" + testinfra.RandomSuffix() + "@example.com"}},
+		"document in B": {`INSERT INTO documents (workspace_id, created_by, title, content_type) VALUES ($1, $2, 'x', 'text/plain')`,
+			[]any{b.workspace, a.user}},
 	}
 	for name, ins := range inserts {
 		err := inTx(t, app, ua, wa, func(tx pgx.Tx) error {
@@ -287,6 +304,8 @@ func TestRLSRefusesCrossTenantWrites(t *testing.T) {
 		"revoke B's":           {`UPDATE invitations SET revoked_at = now() WHERE workspace_id = $1`, []any{b.workspace}},
 		"accept B's by token":  {`UPDATE invitations SET accepted_at = now(), accepted_by = $2 WHERE token_hash = $1`, []any{b.tokenHash, a.user}},
 		"B's owner's password": {`UPDATE users SET password_hash = 'x' WHERE id = $1`, []any{b.user}},
+		"edit B's document":    {`UPDATE documents SET title = 'pwned' WHERE id = $1`, []any{b.document}},
+		"delete B's document":  {`UPDATE documents SET deleted_at = now() WHERE workspace_id = $1`, []any{b.workspace}},
 	}
 	for name, up := range hidden {
 		require.NoError(t, inTx(t, app, ua, wa, func(tx pgx.Tx) error {
@@ -302,6 +321,7 @@ func TestRLSRefusesCrossTenantWrites(t *testing.T) {
 		"workspace_members": `UPDATE workspace_members SET workspace_id = $2 WHERE workspace_id = $1`,
 		"invitations":       `UPDATE invitations SET workspace_id = $2 WHERE workspace_id = $1`,
 		"workspaces":        `UPDATE workspaces SET id = $2 WHERE id = $1`,
+		"documents":         `UPDATE documents SET workspace_id = $2 WHERE workspace_id = $1`,
 	}
 	for name, sql := range moves {
 		err := inTx(t, app, ua, wa, func(tx pgx.Tx) error {
@@ -353,6 +373,24 @@ func TestRLSRefusesCrossTenantWrites(t *testing.T) {
 		"Create another user": func(ctx context.Context, tx ports.Tx) error {
 			return tx.Users().Create(ctx, &core.User{ID: uuid.New(), Email: testinfra.RandomSuffix() + "@example.com", PasswordHash: "h"})
 		},
+		"Create a document in B": func(ctx context.Context, tx ports.Tx) error {
+			return tx.Documents().Create(ctx, &core.Document{WorkspaceID: b.workspace, CreatedBy: a.user, Title: "x", ContentType: "text/plain"})
+		},
+		"Get B's document": func(ctx context.Context, tx ports.Tx) error {
+			_, err := tx.Documents().Get(ctx, b.document)
+			return err
+		},
+		"Update B's document": func(ctx context.Context, tx ports.Tx) error {
+			_, err := tx.Documents().Update(ctx, core.Document{ID: b.document, Title: "pwned", ContentType: "text/plain"}, 1, at)
+			return err
+		},
+		"Update B's document at a wrong version": func(ctx context.Context, tx ports.Tx) error {
+			_, err := tx.Documents().Update(ctx, core.Document{ID: b.document, Title: "pwned", ContentType: "text/plain"}, 2, at)
+			return err
+		},
+		"SoftDelete B's document": func(ctx context.Context, tx ports.Tx) error {
+			return tx.Documents().SoftDelete(ctx, b.document, at)
+		},
 	}
 	for name, check := range checks {
 		require.ErrorIs(t, uow.Do(a.ctx(), check), core.ErrNotFound, name)
@@ -360,17 +398,20 @@ func TestRLSRefusesCrossTenantWrites(t *testing.T) {
 
 	// B is untouched.
 	var name string
-	var members, invPending, events int
+	var members, invPending, events, docs int
 	require.NoError(t, d.admin.QueryRow(ctx, `
 		SELECT w.name,
 			(SELECT count(*) FROM workspace_members m WHERE m.workspace_id = w.id AND m.role = 'owner'),
 			(SELECT count(*) FROM invitations i WHERE i.workspace_id = w.id AND i.revoked_at IS NULL AND i.accepted_at IS NULL),
-			(SELECT count(*) FROM audit_events e WHERE e.workspace_id = w.id)
-		FROM workspaces w WHERE w.id = $1`, b.workspace).Scan(&name, &members, &invPending, &events))
+			(SELECT count(*) FROM audit_events e WHERE e.workspace_id = w.id),
+			(SELECT count(*) FROM documents doc WHERE doc.workspace_id = w.id AND doc.deleted_at IS NULL
+				AND doc.title = 'b' AND doc.version = 1)
+		FROM workspaces w WHERE w.id = $1`, b.workspace).Scan(&name, &members, &invPending, &events, &docs))
 	require.Equal(t, "b", name)
 	require.Equal(t, 1, members)
 	require.Equal(t, 1, invPending)
 	require.Equal(t, len(b.events), events)
+	require.Equal(t, 1, docs, "B's document is untouched and A created none in B")
 	var hash string
 	require.NoError(t, d.admin.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1`, b.user).Scan(&hash))
 	require.Equal(t, "h", hash)
@@ -411,6 +452,39 @@ func TestRLSAuditTrailIsAppendOnly(t *testing.T) {
 		return nil
 	}))
 	require.Equal(t, len(a.events)+2, countRows(t, d.admin, "audit_events"))
+}
+
+// TestRLSDocumentsAreSoftDeletedOnly: the app role cannot delete a document,
+// not even of its own workspace; the store hides it instead.
+func TestRLSDocumentsAreSoftDeletedOnly(t *testing.T) {
+	t.Parallel()
+	d := newRLSDB(t)
+	a := seedTenant(t, d.admin, "a")
+	app := d.appPool(t, nil)
+	ctx := context.Background()
+
+	for name, sql := range map[string]string{
+		"delete":   `DELETE FROM documents WHERE workspace_id = $1`,
+		"truncate": `TRUNCATE documents`,
+	} {
+		err := inTx(t, app, a.user.String(), a.workspace.String(), func(tx pgx.Tx) error {
+			if strings.HasPrefix(sql, "TRUNCATE") {
+				_, err := tx.Exec(ctx, sql)
+				return err
+			}
+			_, err := tx.Exec(ctx, sql, a.workspace)
+			return err
+		})
+		requireSQLState(t, err, "42501", name)
+		require.ErrorContains(t, err, "permission denied", name)
+	}
+	uow := postgres.NewUnitOfWork(app)
+	require.NoError(t, uow.Do(a.ctx(), func(ctx context.Context, tx ports.Tx) error {
+		return tx.Documents().SoftDelete(ctx, a.document, time.Now())
+	}))
+	var deleted bool
+	require.NoError(t, d.admin.QueryRow(ctx, `SELECT deleted_at IS NOT NULL FROM documents WHERE id = $1`, a.document).Scan(&deleted))
+	require.True(t, deleted, "the row stays, marked deleted")
 }
 
 // TestRLSOneConnectionForTwoTenants uses a pool of one connection for A,
@@ -467,6 +541,12 @@ func TestRLSOneConnectionForTwoTenants(t *testing.T) {
 					require.NoError(t, err)
 					require.Len(t, invs, 1)
 					require.Equal(t, tn.invitation, invs[0].ID)
+					docs, err := tx.Documents().List(ctx, ports.DocumentFilter{})
+					require.NoError(t, err)
+					require.Len(t, docs, 1)
+					require.Equal(t, tn.document, docs[0].ID)
+					_, err = tx.Documents().Get(ctx, other.document)
+					require.ErrorIs(t, err, core.ErrNotFound)
 					events, err := tx.Audit().List(ctx, ports.AuditFilter{Limit: 100})
 					require.NoError(t, err)
 					var ids []uuid.UUID
@@ -599,8 +679,43 @@ func TestRLSCatalog(t *testing.T) {
 			withWorkspace[tb.name] = true
 		}
 	}
-	for _, name := range []string{"workspace_members", "invitations", "audit_events"} {
+	for _, name := range []string{"workspace_members", "invitations", "audit_events", "documents"} {
 		require.True(t, withWorkspace[name], "%s has a workspace_id", name)
+	}
+
+	// The documents policies: one per command the app role has a grant
+	// for, each on the current workspace.
+	rows, err = admin.Query(ctx, `
+		SELECT policyname, cmd, roles::text[], COALESCE(qual, ''), COALESCE(with_check, '')
+		FROM pg_policies WHERE schemaname = 'public' AND tablename = 'documents' ORDER BY policyname`)
+	require.NoError(t, err)
+	type policy struct {
+		name, cmd        string
+		roles            []string
+		using, withCheck string
+	}
+	policies, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (policy, error) {
+		var p policy
+		err := row.Scan(&p.name, &p.cmd, &p.roles, &p.using, &p.withCheck)
+		return p, err
+	})
+	require.NoError(t, err)
+	require.Len(t, policies, 3)
+	for i, want := range []struct{ name, cmd string }{
+		{"documents_insert", "INSERT"}, {"documents_select", "SELECT"}, {"documents_update", "UPDATE"},
+	} {
+		p := policies[i]
+		require.Equal(t, want.name, p.name)
+		require.Equal(t, want.cmd, p.cmd, p.name)
+		require.Equal(t, []string{postgres.AppRole}, p.roles, p.name)
+		for _, expr := range []string{p.using, p.withCheck} {
+			if expr != "" {
+				require.Contains(t, expr, "current_setting('app.workspace_id'", p.name)
+				require.Contains(t, expr, "workspace_id =", p.name)
+			}
+		}
+		require.Equal(t, want.cmd != "INSERT", p.using != "", "%s: USING", p.name)
+		require.Equal(t, want.cmd != "SELECT", p.withCheck != "", "%s: WITH CHECK", p.name)
 	}
 	require.Contains(t, tables, table{name: "schema_migrations"}, "the app role has no business with migrations")
 
@@ -617,13 +732,15 @@ func TestRLSCatalog(t *testing.T) {
 	require.False(t, login, "the app role is switched to, never logged in as")
 	require.Zero(t, owned, "the app role owns nothing")
 
-	// The append-only trail and the soft-deleted accounts and workspaces.
+	// The append-only trail and the soft-deleted accounts, workspaces and
+	// documents.
 	for table, privileges := range map[string]map[string]bool{
 		"audit_events":      {"SELECT": true, "INSERT": true, "UPDATE": false, "DELETE": false, "TRUNCATE": false},
 		"users":             {"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": false, "TRUNCATE": false},
 		"workspaces":        {"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": false, "TRUNCATE": false},
 		"workspace_members": {"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": true, "TRUNCATE": false},
 		"invitations":       {"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": false, "TRUNCATE": false},
+		"documents":         {"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": false, "TRUNCATE": false},
 	} {
 		for privilege, want := range privileges {
 			var got bool

@@ -139,12 +139,13 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (core.Document, er
 	if len(in.Content) == 0 {
 		return core.Document{}, core.Invalid("the file is empty", core.FieldError{Location: "body.file", Message: "empty"})
 	}
-	extracted, err := s.extractor.Extract(ctx, in.Filename, in.Content)
+	name := core.SanitizeFilename(in.Filename)
+	extracted, err := s.extractor.Extract(ctx, name, in.Content)
 	if err != nil {
 		return core.Document{}, relocate(err, "body.file")
 	}
 	if title == "" {
-		title = strings.TrimSuffix(in.Filename, path.Ext(in.Filename))
+		title = strings.TrimSuffix(name, path.Ext(name))
 		if t, ok := extracted.Metadata["title"].(string); ok && strings.TrimSpace(t) != "" {
 			title = strings.TrimSpace(t)
 		}
@@ -152,7 +153,7 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (core.Document, er
 			title = string(r[:MaxTitleRunes])
 		}
 	}
-	d := s.newDocument(id, title, desc, in.Filename, in.Content, extracted)
+	d := s.newDocument(id, title, desc, name, in.Content, extracted)
 	return d, s.insert(ctx, id, &d)
 }
 
@@ -172,7 +173,7 @@ func (s *Service) newDocument(id core.Identity, title, desc, filename string, ra
 	if meta == nil {
 		meta = map[string]any{}
 	}
-	return core.Document{ID: uuid.New(), WorkspaceID: id.WorkspaceID, CreatedBy: id.UserID, Title: title, Description: desc,
+	return core.Document{ID: uuid.Must(uuid.NewV7()), WorkspaceID: id.WorkspaceID, CreatedBy: id.UserID, Title: title, Description: desc,
 		OriginalFilename: filename, ContentType: x.ContentType, SizeBytes: int64(len(raw)), WordCount: core.WordCount(x.Text),
 		SHA256: hex.EncodeToString(sum[:]), Version: 1, Text: x.Text, Metadata: meta, CreatedAt: now, UpdatedAt: now}
 }

@@ -17,7 +17,11 @@ import (
 // to no identity at all, every read of workspace A's objects is
 // core.ErrNotFound or absent from lists, and every write aimed at A is
 // core.ErrNotFound (never an error that would reveal that the object exists)
-// and changes nothing, as checked afterwards from A's own scope. Invitations'
+// and changes nothing, as checked afterwards from A's own scope. That holds
+// for documents too: a live or soft-deleted document of A is not found by
+// any read or write, even with a wrong version (which would otherwise answer
+// core.EPRECONDITION and reveal it), and counts in no other scope's List or
+// Usage. Invitations'
 // FindByTokenHash is the one read across tenants, by design: the token is the
 // capability. newUoW may return units of work over one shared database; the
 // subtests use fresh ids, emails, slugs and token hashes and run in parallel.
@@ -115,6 +119,32 @@ func TestTenantIsolation(t *testing.T, newUoW func(t *testing.T) ports.UnitOfWor
 						require.NoError(t, err)
 						require.Empty(t, list, "an action only A has")
 					},
+					"A's documents are not found": func(t *testing.T, ctx context.Context, tx ports.Tx) {
+						for name, id := range map[string]uuid.UUID{"live": f.docA.ID, "deleted": f.docADeleted.ID} {
+							_, err := tx.Documents().Get(ctx, id)
+							require.ErrorIs(t, err, core.ErrNotFound, name)
+							_, err = tx.Documents().GetDeleted(ctx, id)
+							require.ErrorIs(t, err, core.ErrNotFound, name)
+						}
+					},
+					"document List and Usage": func(t *testing.T, ctx context.Context, tx ports.Tx) {
+						list, err := tx.Documents().List(ctx, ports.DocumentFilter{})
+						require.NoError(t, err)
+						count, size, err := tx.Documents().Usage(ctx)
+						require.NoError(t, err)
+						if sc.inB {
+							require.Equal(t, []uuid.UUID{f.docB.ID}, documentIDs(list))
+							require.Equal(t, 1, count)
+							require.Equal(t, f.docB.SizeBytes, size)
+						} else {
+							require.Empty(t, list)
+							require.Zero(t, count)
+							require.Zero(t, size)
+						}
+						list, err = tx.Documents().List(ctx, ports.DocumentFilter{Query: f.docAWord, Limit: 100})
+						require.NoError(t, err)
+						require.Empty(t, list, "a word only A's documents have")
+					},
 					"FindByTokenHash works across tenants: the token is the capability": func(t *testing.T, ctx context.Context, tx ports.Tx) {
 						got, err := tx.Invitations().FindByTokenHash(ctx, f.invA.TokenHash)
 						require.NoError(t, err)
@@ -193,6 +223,32 @@ func TestTenantIsolation(t *testing.T, newUoW func(t *testing.T) ports.UnitOfWor
 					"Append an audit event to A": func(ctx context.Context, tx ports.Tx) error {
 						return tx.Audit().Append(ctx, core.AuditEvent{WorkspaceID: &f.wsA.ID, Action: core.AuditWorkspaceDeleted})
 					},
+					"Create a document in A": func(ctx context.Context, tx ports.Tx) error {
+						d := storeDocument(f.wsA.ID, f.b.ID, "Planted", "Planted words.")
+						d.ID = f.strayDocument
+						return tx.Documents().Create(ctx, d)
+					},
+					"Update A's document": func(ctx context.Context, tx ports.Tx) error {
+						d := *f.docA
+						d.Title, d.Text = "pwned", "pwned"
+						_, err := tx.Documents().Update(ctx, d, f.docA.Version, at)
+						return err
+					},
+					"Update A's document at a wrong version": func(ctx context.Context, tx ports.Tx) error {
+						_, err := tx.Documents().Update(ctx, *f.docA, f.docA.Version+1, at)
+						return err
+					},
+					"Update A's deleted document": func(ctx context.Context, tx ports.Tx) error {
+						_, err := tx.Documents().Update(ctx, *f.docADeleted, f.docADeleted.Version, at)
+						return err
+					},
+					"SoftDelete A's document": func(ctx context.Context, tx ports.Tx) error {
+						return tx.Documents().SoftDelete(ctx, f.docA.ID, at)
+					},
+					"Restore A's deleted document": func(ctx context.Context, tx ports.Tx) error {
+						_, err := tx.Documents().Restore(ctx, f.docADeleted.ID, at)
+						return err
+					},
 				}
 				if !sc.inB {
 					// Without a current workspace there is nothing to act on;
@@ -233,6 +289,12 @@ func TestTenantIsolation(t *testing.T, newUoW func(t *testing.T) ports.UnitOfWor
 			require.Equal(t, []uuid.UUID{f.b.ID}, memberIDs(members))
 			require.ErrorIs(t, tx.Workspaces().RemoveMember(ctx, f.m.ID), core.ErrNotFound)
 			require.ErrorIs(t, tx.Users().RecordLogin(ctx, f.a.ID, f.now), core.ErrNotFound)
+			_, err = tx.Documents().Get(ctx, f.docA.ID)
+			require.ErrorIs(t, err, core.ErrNotFound)
+			require.ErrorIs(t, tx.Documents().SoftDelete(ctx, f.docA.ID, f.now), core.ErrNotFound)
+			docs, err := tx.Documents().List(ctx, ports.DocumentFilter{})
+			require.NoError(t, err)
+			require.Equal(t, []uuid.UUID{f.docB.ID}, documentIDs(docs))
 			return nil
 		})
 		f.requireUnchanged(t, uow)
@@ -261,6 +323,11 @@ func TestTenantIsolation(t *testing.T, newUoW func(t *testing.T) ports.UnitOfWor
 			members, err := tx.Workspaces().ListMembers(ctx)
 			require.NoError(t, err)
 			require.Empty(t, members)
+			_, err = tx.Documents().Get(ctx, f.docA.ID)
+			require.ErrorIs(t, err, core.ErrNotFound, "a document of A")
+			docs, err := tx.Documents().List(ctx, ports.DocumentFilter{})
+			require.NoError(t, err)
+			require.Empty(t, docs)
 			return nil
 		})
 		for name, write := range map[string]func(ctx context.Context, tx ports.Tx) error{
@@ -279,6 +346,13 @@ func TestTenantIsolation(t *testing.T, newUoW func(t *testing.T) ports.UnitOfWor
 			"Append an audit event to A": func(ctx context.Context, tx ports.Tx) error {
 				return tx.Audit().Append(ctx, core.AuditEvent{WorkspaceID: &f.wsA.ID, Action: core.AuditWorkspaceDeleted})
 			},
+			"edit a document of A": func(ctx context.Context, tx ports.Tx) error {
+				_, err := tx.Documents().Update(ctx, *f.docA, f.docA.Version, f.now)
+				return err
+			},
+			"delete a document of A": func(ctx context.Context, tx ports.Tx) error {
+				return tx.Documents().SoftDelete(ctx, f.docA.ID, f.now)
+			},
 		} {
 			require.ErrorIs(t, uow.Do(ctx, write), core.ErrNotFound, name)
 		}
@@ -287,17 +361,20 @@ func TestTenantIsolation(t *testing.T, newUoW func(t *testing.T) ports.UnitOfWor
 }
 
 // isolationFixture is workspace A (owner a, member m, a pending invitation,
-// audit events) next to workspace B (owner b, an invitation, an event), with
-// fresh ids, email, slug and token hash that the outsider's writes try to use.
+// audit events, a live and a soft-deleted document) next to workspace B
+// (owner b, an invitation, an event, a document), with fresh ids, email,
+// slug and token hash that the outsider's writes try to use.
 type isolationFixture struct {
-	a, m, b        *core.User
-	wsA, wsB       *core.Workspace
-	invA, invB     *core.Invitation
-	auditA, auditB []uuid.UUID // newest first
-	now            time.Time
+	a, m, b                 *core.User
+	wsA, wsB                *core.Workspace
+	invA, invB              *core.Invitation
+	auditA, auditB          []uuid.UUID // newest first
+	docA, docADeleted, docB *core.Document
+	docAWord                string // a word of A's documents only
+	now                     time.Time
 
-	strayUser, strayWorkspace         uuid.UUID
-	strayEmail, straySlug, strayToken string
+	strayUser, strayWorkspace, strayDocument uuid.UUID
+	strayEmail, straySlug, strayToken        string
 }
 
 func newIsolationFixture(t *testing.T, uow ports.UnitOfWork) *isolationFixture {
@@ -305,7 +382,7 @@ func newIsolationFixture(t *testing.T, uow ports.UnitOfWork) *isolationFixture {
 	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 	f := &isolationFixture{
 		now:       now,
-		strayUser: uuid.New(), strayWorkspace: uuid.New(),
+		strayUser: uuid.New(), strayWorkspace: uuid.New(), strayDocument: uuid.New(),
 		strayEmail: storeEmail(), straySlug: storeSlug(), strayToken: storeTokenHash(),
 	}
 	f.a, f.wsA = storeNewTenant(t, uow)
@@ -334,6 +411,21 @@ func newIsolationFixture(t *testing.T, uow ports.UnitOfWork) *isolationFixture {
 	}
 	f.auditA = appendEvents(f.a.ID, f.wsA, core.AuditWorkspaceCreated, core.AuditMembershipCreated, core.AuditInvitationCreated)
 	f.auditB = appendEvents(f.b.ID, f.wsB, core.AuditWorkspaceCreated)
+
+	f.docAWord = "aardvark" + storeSuffix()
+	f.docA = storeDocument(f.wsA.ID, f.a.ID, "Alpha plan "+f.docAWord, "The launch codeword is "+f.docAWord+".")
+	f.docA.CreatedAt = now.Add(-time.Hour)
+	f.docADeleted = storeDocument(f.wsA.ID, f.a.ID, "Alpha draft", "Deleted words about "+f.docAWord+".")
+	f.docADeleted.CreatedAt = now.Add(-2 * time.Hour)
+	f.docB = storeDocument(f.wsB.ID, f.b.ID, "Beta notes", "Nothing secret.")
+	f.docB.SizeBytes = 1234
+	storeCreateDocument(t, uow, f.docA)
+	storeCreateDocument(t, uow, f.docADeleted)
+	storeCreateDocument(t, uow, f.docB)
+	storeDo(t, storeScope(f.a.ID, f.wsA.ID), uow, func(ctx context.Context, tx ports.Tx) error {
+		return tx.Documents().SoftDelete(ctx, f.docADeleted.ID, now.Add(-time.Minute))
+	})
+	f.docADeleted.UpdatedAt = now.Add(-time.Minute)
 	return f
 }
 
@@ -377,6 +469,28 @@ func (f *isolationFixture) requireUnchanged(t *testing.T, uow ports.UnitOfWork) 
 		events, err := tx.Audit().List(ctx, ports.AuditFilter{})
 		require.NoError(t, err)
 		require.Equal(t, f.auditA, auditIDs(events))
+
+		docs := tx.Documents()
+		docA, err := docs.Get(ctx, f.docA.ID)
+		require.NoError(t, err)
+		requireSameDocument(t, *f.docA, docA, true)
+		deleted, err := docs.GetDeleted(ctx, f.docADeleted.ID)
+		require.NoError(t, err, "A's deleted document is still deleted")
+		requireSameDocument(t, *f.docADeleted, deleted, true)
+		list, err := docs.List(ctx, ports.DocumentFilter{})
+		require.NoError(t, err)
+		require.Equal(t, []uuid.UUID{f.docA.ID}, documentIDs(list))
+		list, err = docs.List(ctx, ports.DocumentFilter{Query: f.docAWord})
+		require.NoError(t, err)
+		require.Equal(t, []uuid.UUID{f.docA.ID}, documentIDs(list))
+		count, size, err := docs.Usage(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, count)
+		require.Equal(t, f.docA.SizeBytes, size)
+		_, err = docs.Get(ctx, f.strayDocument)
+		require.ErrorIs(t, err, core.ErrNotFound, "no stray document")
+		_, err = docs.GetDeleted(ctx, f.strayDocument)
+		require.ErrorIs(t, err, core.ErrNotFound, "no stray document")
 		return nil
 	})
 	storeDo(t, storeScope(f.b.ID, uuid.Nil), uow, func(ctx context.Context, tx ports.Tx) error {
