@@ -39,6 +39,17 @@ bench: ## Go benchmarks for the hot paths, then the loopback load test of GET /a
 	$(GO) test -run '^$$' -bench . -benchmem ./adapters/jwt/... ./adapters/httpapi/... ./adapters/memory/... ./adapters/redis/...
 	$(GO) run ./cmd/loadtest
 
+FUZZTIME ?= 30s
+# package:target pairs of every fuzz target.
+FUZZ_TARGETS := ./adapters/extract:FuzzExtractTXT ./adapters/extract:FuzzExtractHTML ./adapters/extract:FuzzExtractDOCX \
+	./adapters/extract:FuzzExtractPDF ./core:FuzzSanitizeFilename
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each (default 30s; CI runs them briefly)
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; done
+
 .PHONY: lint
 lint: ## go vet, gofmt, golangci-lint (depguard keeps core/ and ports/ free of infrastructure)
 	$(GO) vet ./...

@@ -221,3 +221,21 @@ func TestUploads(t *testing.T) {
 		require.EqualValues(t, 2, a.do("GET", "/api/documents", nil, bearer(acc.access)...).body["count"], "nothing half-written")
 	})
 }
+
+func TestTransformationCatalog(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, backends[0], nil)
+	acc := a.register("catalog")
+	r := a.do("GET", "/api/transformations/types/available", nil, bearer(acc.access)...)
+	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	require.EqualValues(t, 6, r.body["count"])
+	social := r.body["transformation_types"].([]any)[1].(map[string]any)
+	require.Equal(t, "SOCIAL_MEDIA", social["type"])
+	count := social["parameters"].(map[string]any)["post_count"].(map[string]any)
+	require.Equal(t, "integer", count["type"])
+	require.EqualValues(t, 1, count["default"])
+	require.EqualValues(t, 10, count["max"])
+	custom := r.body["transformation_types"].([]any)[5].(map[string]any)
+	require.Equal(t, true, custom["parameters"].(map[string]any)["instructions"].(map[string]any)["required"])
+	require.Equal(t, http.StatusUnauthorized, a.do("GET", "/api/transformations/types/available", nil).status)
+}

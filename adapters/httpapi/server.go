@@ -131,6 +131,9 @@ func NewHandler(opts Options, deps Deps) http.Handler {
 	if deps.Auth != nil && deps.Documents != nil {
 		s.registerDocuments()
 	}
+	if deps.Auth != nil {
+		s.registerTransformationCatalog()
+	}
 	s.registerOperations(router)
 	return router
 }
