@@ -42,13 +42,13 @@ bench: ## Go benchmarks for the hot paths, then the loopback load test of GET /a
 FUZZTIME ?= 30s
 # package:target pairs of every fuzz target.
 FUZZ_TARGETS := ./adapters/extract:FuzzExtractTXT ./adapters/extract:FuzzExtractHTML ./adapters/extract:FuzzExtractDOCX \
-	./adapters/extract:FuzzExtractPDF ./core:FuzzSanitizeFilename
+	./adapters/extract:FuzzExtractPDF ./core:FuzzSanitizeFilename ./adapters/localai:FuzzGenerate
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (default 30s; CI runs them briefly)
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
-		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; done
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s $$pkg; done
 
 .PHONY: lint
 lint: ## go vet, gofmt, golangci-lint (depguard keeps core/ and ports/ free of infrastructure)
