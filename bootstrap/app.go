@@ -7,17 +7,21 @@ import (
 	"strings"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
+	"github.com/repurpose/repurpose/adapters/asynqueue"
 	"github.com/repurpose/repurpose/adapters/extract"
 	"github.com/repurpose/repurpose/adapters/httpapi"
 	"github.com/repurpose/repurpose/adapters/jwt"
+	"github.com/repurpose/repurpose/adapters/localai"
 	"github.com/repurpose/repurpose/adapters/memory"
 	"github.com/repurpose/repurpose/adapters/postgres"
 	"github.com/repurpose/repurpose/adapters/redis"
 	"github.com/repurpose/repurpose/core/auth"
 	"github.com/repurpose/repurpose/core/document"
+	"github.com/repurpose/repurpose/core/transformation"
 	"github.com/repurpose/repurpose/core/workspace"
 	"github.com/repurpose/repurpose/migrations"
 	"github.com/repurpose/repurpose/ports"
@@ -73,17 +77,13 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 			return nil, ErrWorkerNeedsRedis
 		}
 		return fx.Options(common,
-			fx.Supply(pg, redis.Config{URL: cfg.RedisURL, Prefix: cfg.RedisKeyPrefix}),
-			postgres.Module, redis.Module,
+			fx.Supply(pg, redis.Config{URL: cfg.RedisURL, Prefix: cfg.RedisKeyPrefix}, asynqueue.Config{RedisURL: cfg.RedisURL, Queue: cfg.QueueName}),
+			postgres.Module, redis.Module, asynqueue.Module, localai.Module,
+			fx.Provide(redisEventBus, newWorker),
 			fx.Supply(httpapi.ListenOptions{Listen: httpapi.ListenConfig{Addr: cfg.WorkerHTTPAddr},
 				Handler: httpapi.Options{Version: version}}),
 			httpapi.Module,
-			fx.Invoke(func(log *slog.Logger) {
-				// The job queue and its handlers arrive with the transformation
-				// pipeline; until then the worker holds its connections and
-				// reports health and metrics.
-				log.Info("worker started", "concurrency", cfg.WorkerConcurrency)
-			}),
+			fx.Invoke(runConsumer),
 		), nil
 	case Serve:
 		var memoryBackends []string
@@ -94,6 +94,8 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 				return workspace.NewService(uow, clock, workspace.Config{Limits: cfg.PlanLimits, PlatformAdmins: cfg.PlatformAdmins})
 			}, func(uow ports.UnitOfWork, extractor ports.TextExtractor, clock ports.Clock, ws *workspace.Service) *document.Service {
 				return document.NewService(uow, extractor, clock, ws.Limits)
+			}, func(uow ports.UnitOfWork, q ports.Queue, bus ports.EventBus, clock ports.Clock, ws *workspace.Service, log *slog.Logger) *transformation.Service {
+				return transformation.NewService(uow, q, bus, clock, ws.Limits, transformation.Config{Providers: providerNames(cfg)}, log)
 			}),
 			extract.Module,
 			httpapi.Module,
@@ -105,16 +107,28 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 			memoryBackends = append(memoryBackends, "database")
 		}
 		if cfg.RedisURL != "" {
-			opts = append(opts, fx.Supply(redis.Config{URL: cfg.RedisURL, Prefix: cfg.RedisKeyPrefix}), redis.Module)
+			opts = append(opts, fx.Supply(redis.Config{URL: cfg.RedisURL, Prefix: cfg.RedisKeyPrefix}), redis.Module, fx.Provide(redisEventBus))
 		} else {
-			opts = append(opts, memory.SessionModule)
+			opts = append(opts, memory.SessionModule, fx.Provide(func() ports.EventBus { return memory.NewEventBus() }))
 			memoryBackends = append(memoryBackends, "redis")
+		}
+		// Without both PostgreSQL and Redis no separate worker can reach the
+		// jobs, so serve runs them itself, on an in-process queue.
+		if cfg.RedisURL != "" && cfg.DatabaseURL != "" {
+			opts = append(opts, fx.Supply(asynqueue.Config{RedisURL: cfg.RedisURL, Queue: cfg.QueueName}), asynqueue.Module)
+		} else {
+			opts = append(opts, localai.Module, fx.Provide(
+				func() *memory.Queue { return memory.NewQueue(memory.QueueOptions{}) },
+				func(q *memory.Queue) ports.Queue { return q },
+				func(q *memory.Queue) ports.Consumer { return q },
+				newWorker,
+			), fx.Invoke(runConsumer))
 		}
 		opts = append(opts, fx.Supply(httpapi.ListenOptions{
 			Listen: httpapi.ListenConfig{Addr: cfg.HTTPAddr},
 			Handler: httpapi.Options{Version: version, TrustProxyHeaders: cfg.TrustProxyHeaders, CORSOrigins: cfg.CORSOrigins,
 				MaxBodyBytes: cfg.MaxBodySize, MaxUploadBytes: cfg.MaxUploadSize, MemoryBackends: memoryBackends},
-		}), fx.Invoke(func(*auth.Service, *workspace.Service, *document.Service) {}))
+		}), fx.Invoke(func(*auth.Service, *workspace.Service, *document.Service, *transformation.Service) {}))
 		return fx.Options(opts...), nil
 	}
 	return nil, errors.New("unknown entry point " + string(entry))
@@ -157,4 +171,52 @@ func newAuthService(cfg *Config, uow ports.UnitOfWork, sessions ports.SessionSto
 		MaxSessionsPerUser: cfg.MaxSessionsPerUser,
 		AuthLimit:          cfg.AuthLimit,
 	}, log, metrics), nil
+}
+
+func redisEventBus(c *goredis.Client, cfg redis.Config) ports.EventBus {
+	return redis.NewEventBus(c, cfg.Prefix)
+}
+
+// providerNames are the AI providers a request may name: AI_PROVIDERS.
+func providerNames(cfg *Config) []string {
+	out := make([]string, 0, len(cfg.AIProviders))
+	for _, p := range cfg.AIProviders {
+		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func newWorker(cfg *Config, uow ports.UnitOfWork, provider ports.AIProvider, bus ports.EventBus, clock ports.Clock, log *slog.Logger) *transformation.Worker {
+	limits := workspace.NewService(uow, clock, workspace.Config{Limits: cfg.PlanLimits}).Limits
+	return transformation.NewWorker(uow, provider, bus, clock, limits, transformation.WorkerConfig{}, log)
+}
+
+// runConsumer runs the worker on the queue for the life of the app: it
+// starts with the app and, on stop, lets running jobs finish.
+func runConsumer(lc fx.Lifecycle, cfg *Config, consumer ports.Consumer, w *transformation.Worker, log *slog.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			go func() {
+				defer close(done)
+				if err := consumer.Run(ctx, cfg.WorkerConcurrency, w.Handle); err != nil && ctx.Err() == nil {
+					log.Error("worker stopped", "err", err)
+				}
+			}()
+			log.Info("worker started", "concurrency", cfg.WorkerConcurrency)
+			return nil
+		},
+		OnStop: func(stop context.Context) error {
+			cancel()
+			select {
+			case <-done:
+				return nil
+			case <-stop.Done():
+				return stop.Err()
+			}
+		},
+	})
 }

@@ -47,6 +47,7 @@ type Config struct {
 	AIProviders        []string `env:"AI_PROVIDERS" envSeparator:"," envDefault:"local"`
 	PluginDir          string   `env:"PLUGIN_DIR" envDefault:"bin/plugins"`
 	WorkerConcurrency  int      `env:"WORKER_CONCURRENCY" envDefault:"4"`
+	QueueName          string   `env:"QUEUE_NAME" envDefault:"transformations"`
 	CORSOrigins        []string `env:"CORS_ORIGINS" envSeparator:","`
 	TrustProxyHeaders  bool     `env:"TRUST_PROXY_HEADERS" envDefault:"false"`
 	LogLevel           string   `env:"LOG_LEVEL" envDefault:"info"`

@@ -45,6 +45,8 @@ type Tx interface {
 	Workspaces() WorkspaceStore
 	Invitations() InvitationStore
 	Documents() DocumentStore
+	Transformations() TransformationStore
+	Presets() PresetStore
 	Audit() AuditLog
 }
 
@@ -388,4 +390,154 @@ type DocumentFilter struct {
 type DocumentPosition struct {
 	CreatedAt time.Time
 	ID        uuid.UUID
+}
+
+// TransformationStore keeps the transformation jobs of the current
+// workspace (see Tx for the scope rules). Every status change is a
+// conditional update, so concurrent workers, cancels and retries can't
+// overwrite each other: a method whose precondition no longer holds changes
+// nothing and says so.
+type TransformationStore interface {
+	// Create inserts t (PENDING; t.WorkspaceID must be the current
+	// workspace; ID and times filled when zero).
+	Create(ctx context.Context, t *core.Transformation) error
+	// Get returns a live transformation; core.ErrNotFound when unknown,
+	// soft-deleted or of another workspace.
+	Get(ctx context.Context, id uuid.UUID) (core.Transformation, error)
+	// List returns live transformations newest first (CreatedAt, then ID,
+	// descending), at most filter.Limit (<= 0: no limit), strictly after
+	// filter.Before when set, filtered by the set fields.
+	List(ctx context.Context, filter TransformationFilter) ([]core.Transformation, error)
+	// Claim moves a PENDING transformation to PROCESSING: Attempts + 1,
+	// StartedAt (first claim only) and HeartbeatAt = now, Progress 0.
+	// core.ErrNotFound when it is not PENDING (already claimed, cancelled,
+	// deleted), so a duplicate delivery finds nothing to do.
+	Claim(ctx context.Context, id uuid.UUID, now time.Time) (core.Transformation, error)
+	// Progress records progress (0..100) and a message of a PROCESSING
+	// transformation and refreshes HeartbeatAt; core.ErrNotFound when it is
+	// no longer PROCESSING.
+	Progress(ctx context.Context, id uuid.UUID, progress int, message string, now time.Time) error
+	// Complete writes the outcome of a PROCESSING transformation and makes it
+	// COMPLETED (progress 100, CompletedAt); core.ErrNotFound when it is no
+	// longer PROCESSING (a cancelled job's late result is dropped).
+	Complete(ctx context.Context, id uuid.UUID, outcome core.TransformationOutcome, now time.Time) (core.Transformation, error)
+	// Fail makes a PROCESSING transformation FAILED with a caller-safe
+	// message; core.ErrNotFound when it is no longer PROCESSING.
+	Fail(ctx context.Context, id uuid.UUID, message string, now time.Time) (core.Transformation, error)
+	// Requeue puts a PROCESSING transformation back to PENDING (to be
+	// retried), keeping Attempts and recording message; core.ErrNotFound
+	// when it is no longer PROCESSING.
+	Requeue(ctx context.Context, id uuid.UUID, message string, now time.Time) (core.Transformation, error)
+	// Cancel makes a PENDING or PROCESSING transformation CANCELLED;
+	// core.ECONFLICT when it is already final, core.ErrNotFound when it is
+	// not there.
+	Cancel(ctx context.Context, id uuid.UUID, now time.Time) (core.Transformation, error)
+	// Retry puts a FAILED or CANCELLED transformation back to PENDING
+	// (progress 0, error and result cleared); core.ECONFLICT from any other
+	// status, core.ErrNotFound when it is not there.
+	Retry(ctx context.Context, id uuid.UUID, now time.Time) (core.Transformation, error)
+	// SoftDelete hides a transformation; core.ErrNotFound when it is not
+	// there. It does not change the status (callers cancel first).
+	SoftDelete(ctx context.Context, id uuid.UUID, now time.Time) error
+	// CountProcessing counts the current workspace's PROCESSING jobs.
+	CountProcessing(ctx context.Context) (int, error)
+	// CountCreatedSince counts the current workspace's transformations
+	// created at or after since, deleted ones included (for monthly quotas).
+	CountCreatedSince(ctx context.Context, since time.Time) (int, error)
+}
+
+// TransformationFilter selects transformations.
+type TransformationFilter struct {
+	Status     core.TransformationStatus
+	DocumentID *uuid.UUID
+	Type       string
+	Limit      int
+	Before     *TransformationPosition
+}
+
+// TransformationPosition is a transformation's place in the newest-first
+// order.
+type TransformationPosition struct {
+	CreatedAt time.Time
+	ID        uuid.UUID
+}
+
+// PresetStore keeps the transformation presets of the current workspace.
+// A preset is visible to its creator, and to every member when shared.
+type PresetStore interface {
+	// Create inserts p (p.WorkspaceID must be the current workspace);
+	// core.ErrConflict when the workspace already has a preset of that name
+	// (case-insensitive).
+	Create(ctx context.Context, p *core.Preset) error
+	// Get returns a preset visible to the scope's user; core.ErrNotFound
+	// otherwise.
+	Get(ctx context.Context, id uuid.UUID) (core.Preset, error)
+	// List returns the presets visible to the scope's user, newest first,
+	// only of filter.Type when set, only their own when !IncludeShared.
+	List(ctx context.Context, filter PresetFilter) ([]core.Preset, error)
+	// Update saves Name, Description, Parameters and IsShared of a visible
+	// preset; core.ErrConflict on a duplicate name, core.ErrNotFound
+	// otherwise.
+	Update(ctx context.Context, p core.Preset, at time.Time) (core.Preset, error)
+	// Delete removes a visible preset; core.ErrNotFound otherwise.
+	Delete(ctx context.Context, id uuid.UUID) error
+	// IncrementUsage adds one to a visible preset's UsageCount;
+	// core.ErrNotFound otherwise.
+	IncrementUsage(ctx context.Context, id uuid.UUID) error
+}
+
+// PresetFilter selects presets.
+type PresetFilter struct {
+	Type          string
+	IncludeShared bool
+	Limit         int
+	Before        *TransformationPosition
+}
+
+// Job is what the queue carries: which transformation of which workspace.
+type Job struct {
+	TransformationID uuid.UUID `json:"transformation_id"`
+	WorkspaceID      uuid.UUID `json:"workspace_id"`
+}
+
+// Queue schedules transformation jobs for workers.
+type Queue interface {
+	// Enqueue schedules job. Enqueuing a transformation that is already
+	// queued is a no-op returning nil (the task id is the transformation
+	// id), so callers and sweepers may enqueue again safely.
+	Enqueue(ctx context.Context, job Job) error
+}
+
+// JobHandler runs one job. A nil error or core.ErrNotFound (nothing to do)
+// finishes the job; any other error makes the queue deliver it again later
+// with backoff, up to its retry limit.
+type JobHandler func(ctx context.Context, job Job) error
+
+// Consumer delivers queued jobs to a handler.
+type Consumer interface {
+	// Run delivers jobs to handle, at most concurrency at once, until ctx is
+	// done; it returns after the running handlers have returned.
+	Run(ctx context.Context, concurrency int, handle JobHandler) error
+}
+
+// Event is a status or progress event of a transformation.
+type Event struct {
+	// Type is transformation_started, transformation_progress,
+	// transformation_completed, transformation_failed or
+	// transformation_cancelled.
+	Type             string         `json:"type"`
+	WorkspaceID      uuid.UUID      `json:"workspace_id"`
+	TransformationID uuid.UUID      `json:"transformation_id"`
+	Data             map[string]any `json:"data"`
+	Timestamp        time.Time      `json:"timestamp"`
+}
+
+// EventBus fans events out to every API instance.
+type EventBus interface {
+	// Publish sends e to the subscribers of e.WorkspaceID on every instance.
+	// Delivery is best effort (subscribers that fall behind may miss events).
+	Publish(ctx context.Context, e Event) error
+	// Subscribe returns the events of workspaceID published from now on
+	// until cancel is called or ctx is done; the channel is then closed.
+	Subscribe(ctx context.Context, workspaceID uuid.UUID) (events <-chan Event, cancel func(), err error)
 }

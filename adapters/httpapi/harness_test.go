@@ -36,6 +36,7 @@ var backends = []backend{
 			"DATABASE_URL":     testinfra.NewDatabase(t),
 			"REDIS_URL":        testinfra.RedisURL(t),
 			"REDIS_KEY_PREFIX": testinfra.RedisPrefix(t, client),
+			"QUEUE_NAME":       "test-" + testinfra.RandomSuffix(),
 		}
 	}},
 }
@@ -81,6 +82,23 @@ func newAPI(t testing.TB, b backend, extra map[string]string) *api {
 		defer cancel()
 		_ = app.Stop(ctx)
 	})
+	// With PostgreSQL and Redis, serve only enqueues: run a worker process's
+	// graph next to it, as `repurpose worker` would.
+	if env["DATABASE_URL"] != "" && env["REDIS_URL"] != "" {
+		env["WORKER_HTTP_ADDR"] = "127.0.0.1:0"
+		wcfg, err := bootstrap.ParseConfig(env)
+		require.NoError(t, err)
+		wopts, err := bootstrap.Options(wcfg, bootstrap.Worker, "test")
+		require.NoError(t, err)
+		worker := fx.New(wopts, fx.NopLogger, fx.Decorate(func() ports.Clock { return clock }))
+		require.NoError(t, worker.Err())
+		require.NoError(t, worker.Start(ctx))
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_ = worker.Stop(ctx)
+		})
+	}
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	return &api{t: t, srv: srv, handler: handler, clock: clock}

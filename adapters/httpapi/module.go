@@ -14,6 +14,7 @@ import (
 
 	"github.com/repurpose/repurpose/core/auth"
 	"github.com/repurpose/repurpose/core/document"
+	"github.com/repurpose/repurpose/core/transformation"
 	"github.com/repurpose/repurpose/core/workspace"
 	"github.com/repurpose/repurpose/ports"
 )
@@ -26,12 +27,16 @@ type ListenConfig struct {
 type handlerParams struct {
 	fx.In
 	Options    ListenOptions
-	Auth       *auth.Service         `optional:"true"`
-	Workspaces *workspace.Service    `optional:"true"`
-	Documents  *document.Service     `optional:"true"`
-	Health     []ports.HealthChecker `group:"health"`
-	Metrics    *Metrics
-	Log        *slog.Logger
+	Auth       *auth.Service      `optional:"true"`
+	Workspaces *workspace.Service `optional:"true"`
+	Documents  *document.Service  `optional:"true"`
+	// Transformations and Events come together (serve); the worker's
+	// listener has neither.
+	Transformations *transformation.Service `optional:"true"`
+	Events          ports.EventBus          `optional:"true"`
+	Health          []ports.HealthChecker   `group:"health"`
+	Metrics         *Metrics
+	Log             *slog.Logger
 }
 
 // ListenOptions bundles the listener and handler settings.
@@ -53,7 +58,7 @@ var Module = fx.Module("httpapi",
 		func(p metricsParams) *Metrics { return NewMetrics(p.Collectors...) },
 		func(m *Metrics) auth.Metrics { return m },
 		func(p handlerParams) http.Handler {
-			return NewHandler(p.Options.Handler, Deps{Auth: p.Auth, Workspaces: p.Workspaces, Documents: p.Documents, Health: p.Health, Metrics: p.Metrics, Log: p.Log})
+			return NewHandler(p.Options.Handler, Deps{Auth: p.Auth, Workspaces: p.Workspaces, Documents: p.Documents, Transformations: p.Transformations, Events: p.Events, Health: p.Health, Metrics: p.Metrics, Log: p.Log})
 		},
 	),
 	fx.Invoke(registerServer),

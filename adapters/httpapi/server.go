@@ -22,6 +22,7 @@ import (
 	"github.com/repurpose/repurpose/core"
 	"github.com/repurpose/repurpose/core/auth"
 	"github.com/repurpose/repurpose/core/document"
+	"github.com/repurpose/repurpose/core/transformation"
 	"github.com/repurpose/repurpose/core/workspace"
 	"github.com/repurpose/repurpose/ports"
 )
@@ -51,9 +52,12 @@ type Deps struct {
 	Workspaces *workspace.Service
 	// Documents serves /api/documents (with Auth).
 	Documents *document.Service
-	Health    []ports.HealthChecker
-	Metrics   *Metrics
-	Log       *slog.Logger
+	// Transformations and Events serve /api/transformations (with Auth).
+	Transformations *transformation.Service
+	Events          ports.EventBus
+	Health          []ports.HealthChecker
+	Metrics         *Metrics
+	Log             *slog.Logger
 }
 
 const bearerScheme = "bearer"
@@ -133,6 +137,9 @@ func NewHandler(opts Options, deps Deps) http.Handler {
 	}
 	if deps.Auth != nil {
 		s.registerTransformationCatalog()
+	}
+	if deps.Auth != nil && deps.Transformations != nil && deps.Events != nil {
+		s.registerTransformations()
 	}
 	s.registerOperations(router)
 	return router
@@ -215,8 +222,8 @@ func (s *server) plainRoute(method, path, id, summary, tag, contentType, descrip
 func (s *server) registerOperations(router chi.Router) {
 	huma.Register(s.api, s.public(huma.Operation{
 		OperationID: "liveness", Method: http.MethodGet, Path: "/healthz", Summary: "Liveness probe", Tags: []string{"Operations"},
-	}), func(ctx context.Context, _ *struct{}) (*statusOutput, error) {
-		return &statusOutput{Body: statusBody{Status: "ok"}}, nil
+	}), func(ctx context.Context, _ *struct{}) (*probeOutput, error) {
+		return &probeOutput{Body: probeBody{Status: "ok"}}, nil
 	})
 	huma.Register(s.api, s.public(huma.Operation{
 		OperationID: "readiness", Method: http.MethodGet, Path: "/readyz", Summary: "Readiness probe",
@@ -243,12 +250,12 @@ func (s *server) registerOperations(router chi.Router) {
 	s.plainRoute(http.MethodGet, "/redoc", "redoc", "ReDoc (offline)", "Operations", "text/html", "HTML page")
 }
 
-type statusBody struct {
+type probeBody struct {
 	Status string `json:"status" example:"ok"`
 }
 
-type statusOutput struct {
-	Body statusBody
+type probeOutput struct {
+	Body probeBody
 }
 
 // CheckResult is one dependency's health.
@@ -308,11 +315,11 @@ func (s *server) runChecks(ctx context.Context) (map[string]CheckResult, bool) {
 	return results, healthy
 }
 
-func (s *server) readyz(ctx context.Context, _ *struct{}) (*statusOutput, error) {
+func (s *server) readyz(ctx context.Context, _ *struct{}) (*probeOutput, error) {
 	if _, ok := s.runChecks(ctx); !ok {
 		return nil, newProblem(http.StatusServiceUnavailable, "a dependency is not answering", nil)
 	}
-	return &statusOutput{Body: statusBody{Status: "ready"}}, nil
+	return &probeOutput{Body: probeBody{Status: "ready"}}, nil
 }
 
 func (s *server) health(ctx context.Context, _ *struct{}) (*healthOutput, error) {

@@ -19,7 +19,7 @@ import (
 var errTxClosed = errors.New("memory: transaction already ended")
 
 // UnitOfWork is the in-memory ports.UnitOfWork with its user, workspace,
-// invitation, document and audit stores, for tests and single-process
+// invitation, document, transformation, preset and audit stores, for tests and single-process
 // development. Transactions are serialized by a mutex (so they are trivially serializable)
 // and roll back through an undo log: each write records how to reverse
 // itself, which costs nothing when a transaction commits.
@@ -51,6 +51,11 @@ type UnitOfWork struct {
 	auditOf     map[uuid.UUID][]int // workspace → indexes into audit
 	documents   map[uuid.UUID]documentRecord
 	documentsOf map[uuid.UUID]map[uuid.UUID]struct{} // workspace → documents
+	// transformations and their presets.
+	transformations   map[uuid.UUID]transformationRecord
+	transformationsOf map[uuid.UUID]map[uuid.UUID]struct{} // workspace → transformations
+	presets           map[uuid.UUID]presetRecord
+	presetsOf         map[uuid.UUID]map[uuid.UUID]struct{} // workspace → presets
 }
 
 var _ ports.UnitOfWork = (*UnitOfWork)(nil)
@@ -73,6 +78,11 @@ func NewUnitOfWork() *UnitOfWork {
 		auditOf:     make(map[uuid.UUID][]int),
 		documents:   make(map[uuid.UUID]documentRecord),
 		documentsOf: make(map[uuid.UUID]map[uuid.UUID]struct{}),
+
+		transformations:   make(map[uuid.UUID]transformationRecord),
+		transformationsOf: make(map[uuid.UUID]map[uuid.UUID]struct{}),
+		presets:           make(map[uuid.UUID]presetRecord),
+		presetsOf:         make(map[uuid.UUID]map[uuid.UUID]struct{}),
 	}
 }
 
@@ -146,7 +156,11 @@ func (t *tx) Users() ports.UserStore             { return &UserStore{tx: t} }
 func (t *tx) Workspaces() ports.WorkspaceStore   { return &WorkspaceStore{tx: t} }
 func (t *tx) Invitations() ports.InvitationStore { return &InvitationStore{tx: t} }
 func (t *tx) Documents() ports.DocumentStore     { return &DocumentStore{tx: t} }
-func (t *tx) Audit() ports.AuditLog              { return &AuditLog{tx: t} }
+func (t *tx) Transformations() ports.TransformationStore {
+	return &TransformationStore{tx: t}
+}
+func (t *tx) Presets() ports.PresetStore { return &PresetStore{tx: t} }
+func (t *tx) Audit() ports.AuditLog      { return &AuditLog{tx: t} }
 
 // scope is what a transaction may see and change: the user and the current
 // workspace of the identity given to Do, uuid.Nil when absent. A nil id

@@ -30,6 +30,21 @@ func TestDocumentStore(t *testing.T) {
 	porttest.TestDocumentStore(t, func(t *testing.T) ports.UnitOfWork { return memory.NewUnitOfWork() })
 }
 
+func TestTransformationStore(t *testing.T) {
+	t.Parallel()
+	porttest.TestTransformationStore(t, func(t *testing.T) ports.UnitOfWork { return memory.NewUnitOfWork() })
+}
+
+func TestPresetStore(t *testing.T) {
+	t.Parallel()
+	porttest.TestPresetStore(t, func(t *testing.T) ports.UnitOfWork { return memory.NewUnitOfWork() })
+}
+
+func TestTransformationIsolation(t *testing.T) {
+	t.Parallel()
+	porttest.TestTransformationIsolation(t, func(t *testing.T) ports.UnitOfWork { return memory.NewUnitOfWork() })
+}
+
 // TestUnitOfWorkSharedAcrossSuites runs the suites against one store, as
 // the PostgreSQL adapter runs them against one database: fresh ids, emails
 // and slugs must keep the subtests apart.
@@ -40,6 +55,9 @@ func TestUnitOfWorkSharedAcrossSuites(t *testing.T) {
 	porttest.TestUnitOfWork(t, newUoW)
 	porttest.TestTenantIsolation(t, newUoW)
 	porttest.TestDocumentStore(t, newUoW)
+	porttest.TestTransformationStore(t, newUoW)
+	porttest.TestPresetStore(t, newUoW)
+	porttest.TestTransformationIsolation(t, newUoW)
 }
 
 // scoped returns a context scoped to a fresh user, and that user's id.

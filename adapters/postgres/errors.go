@@ -23,17 +23,18 @@ const (
 // constraintMessages are the caller-safe messages of the constraints named in
 // migrations/, for the violations callers can cause.
 var constraintMessages = map[string]string{
-	"users_email_key":                     "email already registered",
-	"workspaces_slug_key":                 "slug already taken",
-	"workspace_members_pkey":              "already a member",
-	"workspaces_created_by_fkey":          "user not found",
-	"workspace_members_workspace_id_fkey": "workspace not found",
-	"workspace_members_user_id_fkey":      "user not found",
-	"invitations_workspace_id_fkey":       "workspace not found",
-	"invitations_invited_by_fkey":         "user not found",
-	"invitations_accepted_by_fkey":        "user not found",
-	"documents_workspace_id_fkey":         "workspace not found",
-	"documents_created_by_fkey":           "user not found",
+	"users_email_key":                           "email already registered",
+	"workspaces_slug_key":                       "slug already taken",
+	"workspace_members_pkey":                    "already a member",
+	"workspaces_created_by_fkey":                "user not found",
+	"workspace_members_workspace_id_fkey":       "workspace not found",
+	"workspace_members_user_id_fkey":            "user not found",
+	"invitations_workspace_id_fkey":             "workspace not found",
+	"invitations_invited_by_fkey":               "user not found",
+	"invitations_accepted_by_fkey":              "user not found",
+	"documents_workspace_id_fkey":               "workspace not found",
+	"documents_created_by_fkey":                 "user not found",
+	"transformation_presets_workspace_name_key": "a preset with this name exists",
 }
 
 // translate is the one place where driver errors become the core's coded

@@ -78,6 +78,33 @@ func TestDocumentStore(t *testing.T) {
 	porttest.TestDocumentStore(t, func(t *testing.T) ports.UnitOfWork { return postgres.NewUnitOfWork(pool) })
 }
 
+// TestTransformationStore and TestPresetStore run their suites as the login
+// role of TestTenantIsolation: the grants and policies of the transformations
+// and transformation_presets tables must let a correctly scoped transaction
+// do everything the ports promise.
+func TestTransformationStore(t *testing.T) {
+	t.Parallel()
+	d := newRLSDB(t)
+	pool := d.appPool(t, nil)
+	porttest.TestTransformationStore(t, func(t *testing.T) ports.UnitOfWork { return postgres.NewUnitOfWork(pool) })
+}
+
+func TestPresetStore(t *testing.T) {
+	t.Parallel()
+	d := newRLSDB(t)
+	pool := d.appPool(t, nil)
+	porttest.TestPresetStore(t, func(t *testing.T) ports.UnitOfWork { return postgres.NewUnitOfWork(pool) })
+}
+
+// TestTransformationIsolation runs the transformation isolation suite as the
+// same login role, so that the policies are checked with the stores' filters.
+func TestTransformationIsolation(t *testing.T) {
+	t.Parallel()
+	d := newRLSDB(t)
+	pool := d.appPool(t, nil)
+	porttest.TestTransformationIsolation(t, func(t *testing.T) ports.UnitOfWork { return postgres.NewUnitOfWork(pool) })
+}
+
 // TestDocumentSearchOfAHugeVocabulary stores a text of more distinct words
 // than a tsvector holds (to_tsvector alone would fail the insert): the
 // document is stored whole, and its title and the beginning of its text are

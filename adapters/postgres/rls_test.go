@@ -33,7 +33,8 @@ import (
 // and double-checks what the app role could not see.
 
 // tenantTables are the tables holding a tenant's rows.
-var tenantTables = []string{"workspaces", "workspace_members", "invitations", "audit_events", "documents"}
+var tenantTables = []string{"workspaces", "workspace_members", "invitations", "audit_events", "documents",
+	"transformations", "transformation_presets"}
 
 // rlsDB is a migrated database with a login role that is a member of the app
 // role.
@@ -110,10 +111,11 @@ func requireLoginRole(t *testing.T, pool *pgxpool.Pool, role string) {
 	require.False(t, bypass, "a BYPASSRLS role bypasses every policy")
 }
 
-// tenant is one workspace with its owner, an invitation, audit events and a
-// document, seeded by the superuser.
+// tenant is one workspace with its owner, an invitation, audit events, a
+// document, a (private) preset and a transformation, seeded by the superuser.
 type tenant struct {
 	user, workspace, invitation, document uuid.UUID
+	preset, transformation                uuid.UUID
 	tokenHash                             string
 	events                                []uuid.UUID
 }
@@ -127,7 +129,7 @@ func seedTenant(t *testing.T, admin *pgxpool.Pool, name string) tenant {
 	ctx := context.Background()
 	suffix := testinfra.RandomSuffix()
 	tn := tenant{user: uuid.New(), workspace: uuid.New(), invitation: uuid.New(), document: uuid.New(),
-		tokenHash: "hash-" + name + "-" + suffix}
+		preset: uuid.New(), transformation: uuid.New(), tokenHash: "hash-" + name + "-" + suffix}
 	_, err := admin.Exec(ctx, `INSERT INTO users (id, email, password_hash) VALUES ($1, $2, 'h')`,
 		tn.user, name+"-"+suffix+"@example.com")
 	require.NoError(t, err)
@@ -155,6 +157,16 @@ func seedTenant(t *testing.T, admin *pgxpool.Pool, name string) tenant {
 		INSERT INTO documents (id, workspace_id, created_by, title, content_type, size_bytes, content)
 		VALUES ($1, $2, $3, $4, 'text/plain', 11, 'Words of ' || $4)`,
 		tn.document, tn.workspace, tn.user, name)
+	require.NoError(t, err)
+	_, err = admin.Exec(ctx, `
+		INSERT INTO transformation_presets (id, workspace_id, created_by, name, type)
+		VALUES ($1, $2, $3, $4, 'SUMMARY')`,
+		tn.preset, tn.workspace, tn.user, name)
+	require.NoError(t, err)
+	_, err = admin.Exec(ctx, `
+		INSERT INTO transformations (id, workspace_id, document_id, created_by, type, preset_id)
+		VALUES ($1, $2, $3, $4, 'SUMMARY', $5)`,
+		tn.transformation, tn.workspace, tn.document, tn.user, tn.preset)
 	require.NoError(t, err)
 	return tn
 }
@@ -251,6 +263,16 @@ func TestRLSWithoutTenantSeesNothing(t *testing.T) {
 			require.Zero(t, size, name)
 			_, err = tx.Documents().Get(ctx, a.document)
 			require.ErrorIs(t, err, core.ErrNotFound, name)
+			trs, err := tx.Transformations().List(ctx, ports.TransformationFilter{})
+			require.NoError(t, err)
+			require.Empty(t, trs, name)
+			_, err = tx.Transformations().Get(ctx, a.transformation)
+			require.ErrorIs(t, err, core.ErrNotFound, name)
+			presets, err := tx.Presets().List(ctx, ports.PresetFilter{IncludeShared: true})
+			require.NoError(t, err)
+			require.Empty(t, presets, name)
+			_, err = tx.Presets().Get(ctx, a.preset)
+			require.ErrorIs(t, err, core.ErrNotFound, name)
 			return nil
 		}), name)
 	}
@@ -322,6 +344,8 @@ func TestRLSRefusesCrossTenantWrites(t *testing.T) {
 		"invitations":       `UPDATE invitations SET workspace_id = $2 WHERE workspace_id = $1`,
 		"workspaces":        `UPDATE workspaces SET id = $2 WHERE id = $1`,
 		"documents":         `UPDATE documents SET workspace_id = $2 WHERE workspace_id = $1`,
+		"transformations":   `UPDATE transformations SET workspace_id = $2 WHERE workspace_id = $1`,
+		"presets":           `UPDATE transformation_presets SET workspace_id = $2 WHERE workspace_id = $1`,
 	}
 	for name, sql := range moves {
 		err := inTx(t, app, ua, wa, func(tx pgx.Tx) error {
@@ -679,43 +703,62 @@ func TestRLSCatalog(t *testing.T) {
 			withWorkspace[tb.name] = true
 		}
 	}
-	for _, name := range []string{"workspace_members", "invitations", "audit_events", "documents"} {
+	for _, name := range []string{"workspace_members", "invitations", "audit_events", "documents",
+		"transformations", "transformation_presets"} {
 		require.True(t, withWorkspace[name], "%s has a workspace_id", name)
 	}
 
-	// The documents policies: one per command the app role has a grant
-	// for, each on the current workspace.
-	rows, err = admin.Query(ctx, `
-		SELECT policyname, cmd, roles::text[], COALESCE(qual, ''), COALESCE(with_check, '')
-		FROM pg_policies WHERE schemaname = 'public' AND tablename = 'documents' ORDER BY policyname`)
-	require.NoError(t, err)
+	// The policies of documents, transformations and presets: one per
+	// command the app role has a grant for, each on the current workspace;
+	// presets are further limited to the shared ones and the user's own,
+	// except for INSERT.
 	type policy struct {
 		name, cmd        string
 		roles            []string
 		using, withCheck string
 	}
-	policies, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (policy, error) {
-		var p policy
-		err := row.Scan(&p.name, &p.cmd, &p.roles, &p.using, &p.withCheck)
-		return p, err
-	})
-	require.NoError(t, err)
-	require.Len(t, policies, 3)
-	for i, want := range []struct{ name, cmd string }{
-		{"documents_insert", "INSERT"}, {"documents_select", "SELECT"}, {"documents_update", "UPDATE"},
+	type wantPolicy struct{ name, cmd string }
+	for _, c := range []struct {
+		table   string
+		want    []wantPolicy
+		byOwner map[string]bool // commands whose USING also checks the owner
+	}{
+		{"documents", []wantPolicy{{"documents_insert", "INSERT"}, {"documents_select", "SELECT"}, {"documents_update", "UPDATE"}}, nil},
+		{"transformations", []wantPolicy{{"transformations_insert", "INSERT"}, {"transformations_select", "SELECT"},
+			{"transformations_update", "UPDATE"}}, nil},
+		{"transformation_presets", []wantPolicy{{"transformation_presets_delete", "DELETE"},
+			{"transformation_presets_insert", "INSERT"}, {"transformation_presets_select", "SELECT"},
+			{"transformation_presets_update", "UPDATE"}}, map[string]bool{"SELECT": true, "UPDATE": true, "DELETE": true}},
 	} {
-		p := policies[i]
-		require.Equal(t, want.name, p.name)
-		require.Equal(t, want.cmd, p.cmd, p.name)
-		require.Equal(t, []string{postgres.AppRole}, p.roles, p.name)
-		for _, expr := range []string{p.using, p.withCheck} {
-			if expr != "" {
-				require.Contains(t, expr, "current_setting('app.workspace_id'", p.name)
-				require.Contains(t, expr, "workspace_id =", p.name)
+		rows, err = admin.Query(ctx, `
+			SELECT policyname, cmd, roles::text[], COALESCE(qual, ''), COALESCE(with_check, '')
+			FROM pg_policies WHERE schemaname = 'public' AND tablename = $1 ORDER BY policyname`, c.table)
+		require.NoError(t, err)
+		policies, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (policy, error) {
+			var p policy
+			err := row.Scan(&p.name, &p.cmd, &p.roles, &p.using, &p.withCheck)
+			return p, err
+		})
+		require.NoError(t, err)
+		require.Len(t, policies, len(c.want), c.table)
+		for i, want := range c.want {
+			p := policies[i]
+			require.Equal(t, want.name, p.name)
+			require.Equal(t, want.cmd, p.cmd, p.name)
+			require.Equal(t, []string{postgres.AppRole}, p.roles, p.name)
+			for _, expr := range []string{p.using, p.withCheck} {
+				if expr != "" {
+					require.Contains(t, expr, "current_setting('app.workspace_id'", p.name)
+					require.Contains(t, expr, "workspace_id =", p.name)
+				}
 			}
+			if c.byOwner[want.cmd] {
+				require.Contains(t, p.using, "current_setting('app.user_id'", p.name)
+				require.Contains(t, p.using, "is_shared", p.name)
+			}
+			require.Equal(t, want.cmd != "INSERT", p.using != "", "%s: USING", p.name)
+			require.Equal(t, want.cmd != "SELECT" && want.cmd != "DELETE", p.withCheck != "", "%s: WITH CHECK", p.name)
 		}
-		require.Equal(t, want.cmd != "INSERT", p.using != "", "%s: USING", p.name)
-		require.Equal(t, want.cmd != "SELECT", p.withCheck != "", "%s: WITH CHECK", p.name)
 	}
 	require.Contains(t, tables, table{name: "schema_migrations"}, "the app role has no business with migrations")
 
@@ -735,12 +778,14 @@ func TestRLSCatalog(t *testing.T) {
 	// The append-only trail and the soft-deleted accounts, workspaces and
 	// documents.
 	for table, privileges := range map[string]map[string]bool{
-		"audit_events":      {"SELECT": true, "INSERT": true, "UPDATE": false, "DELETE": false, "TRUNCATE": false},
-		"users":             {"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": false, "TRUNCATE": false},
-		"workspaces":        {"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": false, "TRUNCATE": false},
-		"workspace_members": {"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": true, "TRUNCATE": false},
-		"invitations":       {"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": false, "TRUNCATE": false},
-		"documents":         {"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": false, "TRUNCATE": false},
+		"audit_events":           {"SELECT": true, "INSERT": true, "UPDATE": false, "DELETE": false, "TRUNCATE": false},
+		"users":                  {"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": false, "TRUNCATE": false},
+		"workspaces":             {"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": false, "TRUNCATE": false},
+		"workspace_members":      {"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": true, "TRUNCATE": false},
+		"invitations":            {"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": false, "TRUNCATE": false},
+		"documents":              {"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": false, "TRUNCATE": false},
+		"transformations":        {"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": false, "TRUNCATE": false},
+		"transformation_presets": {"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": true, "TRUNCATE": false},
 	} {
 		for privilege, want := range privileges {
 			var got bool

@@ -124,7 +124,11 @@ func (t *tx) Users() ports.UserStore             { return &UserStore{db: t.db} }
 func (t *tx) Workspaces() ports.WorkspaceStore   { return &WorkspaceStore{db: t.db} }
 func (t *tx) Invitations() ports.InvitationStore { return &InvitationStore{db: t.db} }
 func (t *tx) Documents() ports.DocumentStore     { return &DocumentStore{db: t.db} }
-func (t *tx) Audit() ports.AuditLog              { return &AuditLog{db: t.db} }
+func (t *tx) Transformations() ports.TransformationStore {
+	return &TransformationStore{db: t.db}
+}
+func (t *tx) Presets() ports.PresetStore { return &PresetStore{db: t.db} }
+func (t *tx) Audit() ports.AuditLog      { return &AuditLog{db: t.db} }
 
 // nullIfZero returns nil for the zero time, so that the database default
 // (the transaction's now()) applies, and t otherwise.

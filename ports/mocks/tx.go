@@ -183,6 +183,98 @@ func (_c *Tx_Invitations_Call) RunAndReturn(run func() ports.InvitationStore) *T
 	return _c
 }
 
+// Presets provides a mock function for the type Tx
+func (_mock *Tx) Presets() ports.PresetStore {
+	ret := _mock.Called()
+
+	if len(ret) == 0 {
+		panic("no return value specified for Presets")
+	}
+
+	var r0 ports.PresetStore
+	if returnFunc, ok := ret.Get(0).(func() ports.PresetStore); ok {
+		r0 = returnFunc()
+	} else {
+		if ret.Get(0) != nil {
+			r0 = ret.Get(0).(ports.PresetStore)
+		}
+	}
+	return r0
+}
+
+// Tx_Presets_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'Presets'
+type Tx_Presets_Call struct {
+	*mock.Call
+}
+
+// Presets is a helper method to define mock.On call
+func (_e *Tx_Expecter) Presets() *Tx_Presets_Call {
+	return &Tx_Presets_Call{Call: _e.mock.On("Presets")}
+}
+
+func (_c *Tx_Presets_Call) Run(run func()) *Tx_Presets_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		run()
+	})
+	return _c
+}
+
+func (_c *Tx_Presets_Call) Return(presetStore ports.PresetStore) *Tx_Presets_Call {
+	_c.Call.Return(presetStore)
+	return _c
+}
+
+func (_c *Tx_Presets_Call) RunAndReturn(run func() ports.PresetStore) *Tx_Presets_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
+// Transformations provides a mock function for the type Tx
+func (_mock *Tx) Transformations() ports.TransformationStore {
+	ret := _mock.Called()
+
+	if len(ret) == 0 {
+		panic("no return value specified for Transformations")
+	}
+
+	var r0 ports.TransformationStore
+	if returnFunc, ok := ret.Get(0).(func() ports.TransformationStore); ok {
+		r0 = returnFunc()
+	} else {
+		if ret.Get(0) != nil {
+			r0 = ret.Get(0).(ports.TransformationStore)
+		}
+	}
+	return r0
+}
+
+// Tx_Transformations_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'Transformations'
+type Tx_Transformations_Call struct {
+	*mock.Call
+}
+
+// Transformations is a helper method to define mock.On call
+func (_e *Tx_Expecter) Transformations() *Tx_Transformations_Call {
+	return &Tx_Transformations_Call{Call: _e.mock.On("Transformations")}
+}
+
+func (_c *Tx_Transformations_Call) Run(run func()) *Tx_Transformations_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		run()
+	})
+	return _c
+}
+
+func (_c *Tx_Transformations_Call) Return(transformationStore ports.TransformationStore) *Tx_Transformations_Call {
+	_c.Call.Return(transformationStore)
+	return _c
+}
+
+func (_c *Tx_Transformations_Call) RunAndReturn(run func() ports.TransformationStore) *Tx_Transformations_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
 // Users provides a mock function for the type Tx
 func (_mock *Tx) Users() ports.UserStore {
 	ret := _mock.Called()

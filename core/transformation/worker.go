@@ -1,0 +1,256 @@
+package transformation
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/repurpose/repurpose/core"
+	"github.com/repurpose/repurpose/core/transform"
+	"github.com/repurpose/repurpose/ports"
+)
+
+// WorkerConfig tunes the worker.
+type WorkerConfig struct {
+	// MaxAttempts is how many times a job runs before it FAILS (default 3).
+	MaxAttempts int
+	// ProgressEvery throttles progress writes and events (default 250ms).
+	ProgressEvery time.Duration
+}
+
+// Worker runs queued transformation jobs.
+type Worker struct {
+	uow      ports.UnitOfWork
+	provider ports.AIProvider
+	events   ports.EventBus
+	clock    ports.Clock
+	limits   Limits
+	cfg      WorkerConfig
+	log      *slog.Logger
+}
+
+// NewWorker wires a worker.
+func NewWorker(uow ports.UnitOfWork, provider ports.AIProvider, events ports.EventBus, clock ports.Clock, limits Limits, cfg WorkerConfig, log *slog.Logger) *Worker {
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 3
+	}
+	if cfg.ProgressEvery <= 0 {
+		cfg.ProgressEvery = 250 * time.Millisecond
+	}
+	return &Worker{uow: uow, provider: provider, events: events, clock: clock, limits: limits, cfg: cfg, log: log}
+}
+
+// ErrWorkspaceBusy is returned when the workspace already runs as many jobs
+// as its plan allows: the queue delivers the job again later, so one tenant
+// can't take every worker.
+var ErrWorkspaceBusy = errors.New("the workspace is at its concurrent transformations limit")
+
+// Handle runs one job: it claims the PENDING row (a duplicate delivery finds
+// nothing to claim and returns nil), generates the output with progress
+// events, enforces the format and completes the row only while it is still
+// PROCESSING. Retryable failures put the row back to PENDING and return an
+// error so the queue retries with backoff; final ones (or the last attempt)
+// mark it FAILED with a safe message.
+func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
+	ctx = core.WithIdentity(ctx, core.Identity{WorkspaceID: job.WorkspaceID})
+	log := w.log.With("transformation_id", job.TransformationID, "workspace_id", job.WorkspaceID)
+	var (
+		t   core.Transformation
+		doc core.Document
+	)
+	err := w.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+		ws, err := tx.Workspaces().Get(ctx)
+		if err != nil {
+			return err
+		}
+		cur, err := tx.Transformations().Get(ctx, job.TransformationID)
+		if err != nil {
+			return err
+		}
+		if cur.Status != core.StatusPending {
+			return core.ErrNotFound // already claimed, cancelled or final
+		}
+		limits := w.limits(ws.Plan)
+		running, err := tx.Transformations().CountProcessing(ctx)
+		if err != nil {
+			return err
+		}
+		if limits.ConcurrentTransformations > 0 && running >= limits.ConcurrentTransformations {
+			return ErrWorkspaceBusy
+		}
+		if doc, err = tx.Documents().Get(ctx, cur.DocumentID); errors.Is(err, core.ErrNotFound) {
+			doc = core.Document{}
+		} else if err != nil {
+			return err
+		}
+		t, err = tx.Transformations().Claim(ctx, job.TransformationID, w.clock.Now())
+		return err
+	})
+	if errors.Is(err, core.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if doc.ID != t.DocumentID {
+		return w.fail(ctx, log, t, "the document was deleted")
+	}
+	publish(ctx, w.events, w.log, w.clock, EventStarted, t, nil)
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	cancelled := w.watchCancellation(runCtx, t, stop)
+
+	start := w.clock.Now()
+	typ := transform.Type(t.Type)
+	req := ports.AIRequest{Type: t.Type, Parameters: t.Parameters, Title: doc.Title, Text: doc.Text,
+		Prompt: transform.BuildPrompt(typ, t.Parameters, doc.Title)}
+	var (
+		mu       sync.Mutex
+		produced int
+		lastSent time.Time
+	)
+	expected := max(400, len(doc.Text)/2)
+	res, genErr := w.provider.GenerateStream(runCtx, req, func(delta string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		produced += len(delta)
+		if now := w.clock.Now(); now.Sub(lastSent) >= w.cfg.ProgressEvery {
+			lastSent = now
+			progress := min(95, 5+90*produced/expected)
+			if err := w.progress(ctx, t, progress, "generating", now); err != nil {
+				stop() // no longer PROCESSING: cancelled or reclaimed
+				return err
+			}
+		}
+		return nil
+	})
+	// Stopped by a cancel event, or by a progress write finding the row no
+	// longer PROCESSING (while the job's own context is still live).
+	if cancelled() || (runCtx.Err() != nil && ctx.Err() == nil) {
+		log.InfoContext(ctx, "transformation stopped: cancelled while running")
+		return nil
+	}
+	if genErr != nil {
+		return w.retryOrFail(ctx, log, t, genErr)
+	}
+	parts := make([]core.OutputPart, 0, len(res.Parts))
+	for _, p := range res.Parts {
+		parts = append(parts, core.OutputPart{Title: p.Title, Body: p.Body})
+	}
+	parts, err = transform.EnforceFormat(typ, t.Parameters, doc.Title, res.Text, parts)
+	if err != nil {
+		return w.retryOrFail(ctx, log, t, err)
+	}
+	outcome := core.TransformationOutcome{Result: res.Text, Parts: parts, AIProvider: res.Provider, AIModel: res.Model,
+		InputTokens: res.InputTokens, OutputTokens: res.OutputTokens, ProcessingTimeMS: w.clock.Now().Sub(start).Milliseconds()}
+	var done core.Transformation
+	err = w.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+		var err error
+		done, err = tx.Transformations().Complete(ctx, t.ID, outcome, w.clock.Now())
+		return err
+	})
+	if errors.Is(err, core.ErrNotFound) {
+		log.InfoContext(ctx, "late result dropped: the transformation is no longer processing")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	publish(ctx, w.events, w.log, w.clock, EventCompleted, done, nil)
+	return nil
+}
+
+// watchCancellation stops the run when a cancel event for t arrives; the
+// returned func reports whether that happened.
+func (w *Worker) watchCancellation(ctx context.Context, t core.Transformation, stop func()) func() bool {
+	var (
+		mu  sync.Mutex
+		hit bool
+	)
+	events, cancel, err := w.events.Subscribe(ctx, t.WorkspaceID)
+	if err != nil {
+		w.log.WarnContext(ctx, "subscribe for cancellation; relying on progress writes", "err", err)
+		return func() bool { return false }
+	}
+	go func() {
+		defer cancel()
+		for e := range events {
+			if e.Type == EventCancelled && e.TransformationID == t.ID {
+				mu.Lock()
+				hit = true
+				mu.Unlock()
+				stop()
+				return
+			}
+		}
+	}()
+	return func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return hit
+	}
+}
+
+func (w *Worker) progress(ctx context.Context, t core.Transformation, progress int, message string, now time.Time) error {
+	err := w.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+		return tx.Transformations().Progress(ctx, t.ID, progress, message, now)
+	})
+	if err != nil {
+		return err
+	}
+	t.Progress, t.Message, t.UpdatedAt = progress, message, now
+	publish(ctx, w.events, w.log, w.clock, EventProgress, t, nil)
+	return nil
+}
+
+// retryOrFail decides after a failed attempt: final errors (the provider
+// can't do this, invalid output) and the last attempt FAIL the job; others
+// put it back to PENDING and return an error so the queue retries.
+func (w *Worker) retryOrFail(ctx context.Context, log *slog.Logger, t core.Transformation, cause error) error {
+	code := core.ErrorCode(cause)
+	final := code == core.EUNSUPPORTED || code == core.EINVALID || code == core.EFORBIDDEN || code == core.EQUOTA
+	log.WarnContext(ctx, "transformation attempt failed", "attempt", t.Attempts, "final", final, "err", cause)
+	if final || t.Attempts >= w.cfg.MaxAttempts {
+		msg := core.AsError(cause).Message
+		if code == core.EINTERNAL || code == core.EUNAVAILABLE {
+			msg = "the AI provider did not answer; the transformation failed after " + strconv.Itoa(t.Attempts) + " attempts"
+		}
+		return w.fail(ctx, log, t, msg)
+	}
+	var requeued core.Transformation
+	err := w.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+		var err error
+		requeued, err = tx.Transformations().Requeue(ctx, t.ID, "retrying after a failed attempt", w.clock.Now())
+		return err
+	})
+	if errors.Is(err, core.ErrNotFound) {
+		return nil // cancelled meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	publish(ctx, w.events, w.log, w.clock, EventProgress, requeued, nil)
+	return cause
+}
+
+func (w *Worker) fail(ctx context.Context, log *slog.Logger, t core.Transformation, message string) error {
+	var failed core.Transformation
+	err := w.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+		var err error
+		failed, err = tx.Transformations().Fail(ctx, t.ID, message, w.clock.Now())
+		return err
+	})
+	if errors.Is(err, core.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log.InfoContext(ctx, "transformation failed", "reason", message)
+	publish(ctx, w.events, w.log, w.clock, EventFailed, failed, nil)
+	return nil
+}
