@@ -23,6 +23,8 @@ require (
 	golang.org/x/text v0.44.0
 )
 
+require github.com/coder/websocket v1.8.15
+
 require (
 	dario.cat/mergo v1.0.2 // indirect
 	github.com/Azure/go-ansiterm v0.0.0-20261006220739-8c912ac31dd4 // indirect

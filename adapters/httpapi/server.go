@@ -139,7 +139,13 @@ func NewHandler(opts Options, deps Deps) http.Handler {
 		s.registerTransformationCatalog()
 	}
 	if deps.Auth != nil && deps.Transformations != nil && deps.Events != nil {
+		router.Get("/api/ws", s.websocketHandler)
+		s.plainRoute(http.MethodGet, "/api/ws", "websocket", "Live transformation events (WebSocket)", "Real time", "application/json",
+			"Upgrade to a WebSocket; pass the access token as ?token= or Authorization. Messages {type, data, timestamp}: "+
+				"connection_established, then transformation_started|progress|completed|failed|cancelled of the token's workspace; "+
+				"send {\"type\":\"ping\"} for a pong. Closed (1008) when the session ends.")
 		s.registerTransformations()
+		s.registerPresets()
 	}
 	s.registerOperations(router)
 	return router
