@@ -59,7 +59,7 @@ func (s *server) websocketHandler(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // Accept has answered the client
 	}
-	defer conn.CloseNow()
+	defer func() { _ = conn.CloseNow() }()
 	conn.SetReadLimit(4 << 10)
 
 	ctx, cancel := context.WithCancel(core.WithIdentity(r.Context(), id))

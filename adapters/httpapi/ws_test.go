@@ -28,7 +28,7 @@ func (a *api) dialWS(acc account) *websocket.Conn {
 	if resp != nil && resp.Body != nil {
 		_ = resp.Body.Close()
 	}
-	a.t.Cleanup(func() { conn.CloseNow() })
+	a.t.Cleanup(func() { _ = conn.CloseNow() })
 	return conn
 }
 
