@@ -121,6 +121,7 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 				func() *memory.Queue { return memory.NewQueue(memory.QueueOptions{}) },
 				func(q *memory.Queue) ports.Queue { return q },
 				func(q *memory.Queue) ports.Consumer { return q },
+				func(q *memory.Queue) ports.QueueInspector { return q.Inspector() },
 				newWorker,
 			), fx.Invoke(runConsumer))
 		}

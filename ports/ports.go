@@ -541,3 +541,35 @@ type EventBus interface {
 	// until cancel is called or ctx is done; the channel is then closed.
 	Subscribe(ctx context.Context, workspaceID uuid.UUID) (events <-chan Event, cancel func(), err error)
 }
+
+// QueueStats is a snapshot of the job queue for operators.
+type QueueStats struct {
+	Queue string `json:"queue"`
+	// Pending jobs wait for a worker; Active run now; Retry wait for their
+	// next attempt; Archived ran out of retries (or were dropped).
+	Pending   int `json:"pending"`
+	Active    int `json:"active"`
+	Retry     int `json:"retry"`
+	Archived  int `json:"archived"`
+	Processed int `json:"processed" doc:"Jobs finished since start (in-process) or today (asynq)"`
+	Failed    int `json:"failed" doc:"Failed attempts since start (in-process) or today (asynq)"`
+}
+
+// WorkerInfo describes one worker process.
+type WorkerInfo struct {
+	ID          string    `json:"id"`
+	Host        string    `json:"host"`
+	PID         int       `json:"pid"`
+	Concurrency int       `json:"concurrency"`
+	Active      int       `json:"active"`
+	Status      string    `json:"status"`
+	StartedAt   time.Time `json:"started_at"`
+}
+
+// QueueInspector reports on the queue and its workers.
+type QueueInspector interface {
+	// Stats returns the queue's counters.
+	Stats(ctx context.Context) (QueueStats, error)
+	// Workers lists the worker processes consuming the queue.
+	Workers(ctx context.Context) ([]WorkerInfo, error)
+}

@@ -32,6 +32,7 @@ var Module = fx.Module("asynqueue",
 		fx.Annotate(func(c *asynq.Client, i *asynq.Inspector, cfg Config) *Queue {
 			return NewQueue(c, QueueOptions{Queue: cfg.Queue, Inspector: i})
 		}, fx.As(new(ports.Queue))),
+		fx.Annotate(func(i *asynq.Inspector, cfg Config) *Inspector { return NewInspector(i, cfg.Queue) }, fx.As(new(ports.QueueInspector))),
 		fx.Annotate(func(r asynq.RedisConnOpt, cfg Config, log *slog.Logger) *Consumer {
 			return NewConsumer(r, ConsumerOptions{Queue: cfg.Queue, Logger: log})
 		}, fx.As(new(ports.Consumer))),

@@ -34,6 +34,7 @@ type handlerParams struct {
 	// listener has neither.
 	Transformations *transformation.Service `optional:"true"`
 	Events          ports.EventBus          `optional:"true"`
+	Inspector       ports.QueueInspector    `optional:"true"`
 	Health          []ports.HealthChecker   `group:"health"`
 	Metrics         *Metrics
 	Log             *slog.Logger
@@ -58,7 +59,7 @@ var Module = fx.Module("httpapi",
 		func(p metricsParams) *Metrics { return NewMetrics(p.Collectors...) },
 		func(m *Metrics) auth.Metrics { return m },
 		func(p handlerParams) http.Handler {
-			return NewHandler(p.Options.Handler, Deps{Auth: p.Auth, Workspaces: p.Workspaces, Documents: p.Documents, Transformations: p.Transformations, Events: p.Events, Health: p.Health, Metrics: p.Metrics, Log: p.Log})
+			return NewHandler(p.Options.Handler, Deps{Auth: p.Auth, Workspaces: p.Workspaces, Documents: p.Documents, Transformations: p.Transformations, Events: p.Events, Inspector: p.Inspector, Health: p.Health, Metrics: p.Metrics, Log: p.Log})
 		},
 	),
 	fx.Invoke(registerServer),

@@ -55,9 +55,11 @@ type Deps struct {
 	// Transformations and Events serve /api/transformations (with Auth).
 	Transformations *transformation.Service
 	Events          ports.EventBus
-	Health          []ports.HealthChecker
-	Metrics         *Metrics
-	Log             *slog.Logger
+	// Inspector serves /api/system (with Workspaces, for the admin check).
+	Inspector ports.QueueInspector
+	Health    []ports.HealthChecker
+	Metrics   *Metrics
+	Log       *slog.Logger
 }
 
 const bearerScheme = "bearer"
@@ -145,6 +147,9 @@ func NewHandler(opts Options, deps Deps) http.Handler {
 				"connection_established, then transformation_started|progress|completed|failed|cancelled of the token's workspace; "+
 				"send {\"type\":\"ping\"} for a pong. Closed (1008) when the session ends.")
 		s.registerTransformations()
+		if deps.Inspector != nil && deps.Workspaces != nil {
+			s.registerSystem()
+		}
 		s.registerPresets()
 	}
 	s.registerOperations(router)

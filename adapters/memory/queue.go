@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -50,7 +52,11 @@ type QueueStats struct {
 // therefore not run again; callers that need another run (a retry after a
 // cancel) rely on the sweeper, which re-enqueues PENDING rows no queue holds.
 type Queue struct {
-	opts QueueOptions
+	opts      QueueOptions
+	startedAt time.Time
+
+	// workers is the concurrency of the running Run, 0 when none runs.
+	workers atomic.Int64
 
 	mu      sync.Mutex
 	ready   []queuedJob
@@ -84,10 +90,11 @@ func NewQueue(opts QueueOptions) *Queue {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 5 * time.Minute
 	}
+	startedAt := time.Now().UTC()
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
-	return &Queue{opts: opts, held: map[uuid.UUID]struct{}{}, changed: make(chan struct{})}
+	return &Queue{opts: opts, startedAt: startedAt, held: map[uuid.UUID]struct{}{}, changed: make(chan struct{})}
 }
 
 // DefaultBackoff is exponential: 1s, 2s, 4s, ... capped at 30s.
@@ -169,6 +176,8 @@ func (q *Queue) Run(ctx context.Context, concurrency int, handle ports.JobHandle
 	if concurrency < 1 {
 		concurrency = 1
 	}
+	q.workers.Store(int64(concurrency))
+	defer q.workers.Store(0)
 	// Handlers outlive ctx by up to ShutdownTimeout: base is cancelled
 	// only by abort.
 	base, abort := context.WithCancel(context.WithoutCancel(ctx))
@@ -244,4 +253,33 @@ func (q *Queue) finish(j queuedJob, err error, aborted bool) {
 			q.pushLocked(j, false)
 		})
 	}
+}
+
+// QueueName is the name the in-process queue reports.
+const QueueName = "in-process"
+
+// QueueInspector reports on an in-process Queue for /api/system.
+type QueueInspector struct{ q *Queue }
+
+var _ ports.QueueInspector = QueueInspector{}
+
+// Inspector returns the queue's ports.QueueInspector.
+func (q *Queue) Inspector() QueueInspector { return QueueInspector{q: q} }
+
+// Stats implements ports.QueueInspector.
+func (i QueueInspector) Stats(context.Context) (ports.QueueStats, error) {
+	st := i.q.Stats()
+	return ports.QueueStats{Queue: QueueName, Pending: st.Pending, Active: st.Running, Retry: st.Retrying,
+		Processed: st.Processed, Failed: st.Failed}, nil
+}
+
+// Workers reports the in-process worker pool (this process) while it runs.
+func (i QueueInspector) Workers(context.Context) ([]ports.WorkerInfo, error) {
+	n := int(i.q.workers.Load())
+	if n == 0 {
+		return []ports.WorkerInfo{}, nil
+	}
+	host, _ := os.Hostname()
+	return []ports.WorkerInfo{{ID: "in-process", Host: host, PID: os.Getpid(), Concurrency: n, Active: i.q.Stats().Running,
+		Status: "active", StartedAt: i.q.startedAt}}, nil
 }

@@ -19,6 +19,10 @@ type WorkerConfig struct {
 	MaxAttempts int
 	// ProgressEvery throttles progress writes and events (default 250ms).
 	ProgressEvery time.Duration
+	// HeartbeatEvery refreshes the heartbeat of a running job even when the
+	// provider streams nothing (default 10s), so a sweeper can tell a live
+	// job from one whose worker died.
+	HeartbeatEvery time.Duration
 }
 
 // Worker runs queued transformation jobs.
@@ -39,6 +43,9 @@ func NewWorker(uow ports.UnitOfWork, provider ports.AIProvider, events ports.Eve
 	}
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = 250 * time.Millisecond
+	}
+	if cfg.HeartbeatEvery <= 0 {
+		cfg.HeartbeatEvery = 10 * time.Second
 	}
 	return &Worker{uow: uow, provider: provider, events: events, clock: clock, limits: limits, cfg: cfg, log: log}
 }
@@ -114,23 +121,51 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 		lastSent time.Time
 	)
 	expected := max(400, len(doc.Text)/2)
-	res, genErr := w.provider.GenerateStream(runCtx, req, func(delta string) error {
+	progress := 0
+	gone := false // guarded by mu
+	beat := func(force bool) error {
 		mu.Lock()
 		defer mu.Unlock()
-		produced += len(delta)
-		if now := w.clock.Now(); now.Sub(lastSent) >= w.cfg.ProgressEvery {
-			lastSent = now
-			progress := min(95, 5+90*produced/expected)
-			if err := w.progress(ctx, t, progress, "generating", now); err != nil {
-				stop() // no longer PROCESSING: cancelled or reclaimed
-				return err
+		now := w.clock.Now()
+		if !force && now.Sub(lastSent) < w.cfg.ProgressEvery {
+			return nil
+		}
+		lastSent = now
+		progress = max(progress, min(95, 5+90*produced/expected))
+		if err := w.progress(ctx, t, progress, "generating", now); err != nil {
+			if errors.Is(err, core.ErrNotFound) {
+				gone = true // no longer PROCESSING: cancelled or reclaimed
 			}
+			stop()
+			return err
 		}
 		return nil
+	}
+	heartbeat := time.NewTicker(w.cfg.HeartbeatEvery)
+	defer heartbeat.Stop()
+	go func() {
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-heartbeat.C:
+				_ = beat(true)
+			}
+		}
+	}()
+	res, genErr := w.provider.GenerateStream(runCtx, req, func(delta string) error {
+		mu.Lock()
+		produced += len(delta)
+		mu.Unlock()
+		return beat(false)
 	})
+	stop() // ends the heartbeat; the outcome below is written with ctx
 	// Stopped by a cancel event, or by a progress write finding the row no
-	// longer PROCESSING (while the job's own context is still live).
-	if cancelled() || (runCtx.Err() != nil && ctx.Err() == nil) {
+	// longer PROCESSING.
+	mu.Lock()
+	stoppedEarly := gone
+	mu.Unlock()
+	if cancelled() || stoppedEarly {
 		log.InfoContext(ctx, "transformation stopped: cancelled while running")
 		return nil
 	}
