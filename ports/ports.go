@@ -418,17 +418,18 @@ type TransformationStore interface {
 	// no longer PROCESSING.
 	Progress(ctx context.Context, id uuid.UUID, progress int, message string, now time.Time) error
 	// Complete writes the outcome of a PROCESSING transformation and makes it
-	// COMPLETED (progress 100, CompletedAt); core.ErrNotFound when it is no
+	// COMPLETED (progress 100, message "completed", CompletedAt); core.ErrNotFound when it is no
 	// longer PROCESSING (a cancelled job's late result is dropped).
 	Complete(ctx context.Context, id uuid.UUID, outcome core.TransformationOutcome, now time.Time) (core.Transformation, error)
-	// Fail makes a PROCESSING transformation FAILED with a caller-safe
-	// message; core.ErrNotFound when it is no longer PROCESSING.
+	// Fail makes a PROCESSING transformation FAILED (message "failed") with a
+	// caller-safe error message; core.ErrNotFound when it is no longer PROCESSING.
 	Fail(ctx context.Context, id uuid.UUID, message string, now time.Time) (core.Transformation, error)
 	// Requeue puts a PROCESSING transformation back to PENDING (to be
 	// retried), keeping Attempts and recording message; core.ErrNotFound
 	// when it is no longer PROCESSING.
 	Requeue(ctx context.Context, id uuid.UUID, message string, now time.Time) (core.Transformation, error)
-	// Cancel makes a PENDING or PROCESSING transformation CANCELLED;
+	// Cancel makes a PENDING or PROCESSING transformation CANCELLED (message
+	// "cancelled");
 	// core.ECONFLICT when it is already final, core.ErrNotFound when it is
 	// not there.
 	Cancel(ctx context.Context, id uuid.UUID, now time.Time) (core.Transformation, error)

@@ -258,7 +258,7 @@ func (s *TransformationStore) Complete(ctx context.Context, id uuid.UUID, o core
 		return core.Transformation{}, err
 	}
 	got, _, _, err := s.transition(op, id, []core.TransformationStatus{core.StatusProcessing}, func(t *core.Transformation) {
-		t.Status, t.Progress, t.Result, t.Parts = core.StatusCompleted, 100, o.Result, o.Parts
+		t.Status, t.Progress, t.Message, t.Result, t.Parts = core.StatusCompleted, 100, "completed", o.Result, o.Parts
 		t.AIProvider, t.AIModel, t.InputTokens, t.OutputTokens = o.AIProvider, o.AIModel, o.InputTokens, o.OutputTokens
 		t.AICost, t.ProcessingTimeMS, t.ErrorMessage = o.AICost, o.ProcessingTimeMS, ""
 		t.CompletedAt, t.HeartbeatAt, t.UpdatedAt = &now, &now, now
@@ -273,7 +273,7 @@ func (s *TransformationStore) Fail(ctx context.Context, id uuid.UUID, message st
 		return core.Transformation{}, err
 	}
 	got, _, _, err := s.transition(op, id, []core.TransformationStatus{core.StatusProcessing}, func(t *core.Transformation) {
-		t.Status, t.ErrorMessage = core.StatusFailed, message
+		t.Status, t.Message, t.ErrorMessage = core.StatusFailed, "failed", message
 		t.CompletedAt, t.HeartbeatAt, t.UpdatedAt = &now, &now, now
 	})
 	return got, err
@@ -301,7 +301,7 @@ func (s *TransformationStore) Cancel(ctx context.Context, id uuid.UUID, now time
 	}
 	got, prev, found, err := s.transition(op, id, []core.TransformationStatus{core.StatusPending, core.StatusProcessing},
 		func(t *core.Transformation) {
-			t.Status, t.CompletedAt, t.UpdatedAt = core.StatusCancelled, &now, now
+			t.Status, t.Message, t.CompletedAt, t.UpdatedAt = core.StatusCancelled, "cancelled", &now, now
 		})
 	return got, wrongState(op, prev, found, err)
 }

@@ -228,7 +228,7 @@ func (s *TransformationStore) Progress(ctx context.Context, id uuid.UUID, progre
 // Complete writes the outcome of a PROCESSING transformation (see the port).
 func (s *TransformationStore) Complete(ctx context.Context, id uuid.UUID, o core.TransformationOutcome, now time.Time) (core.Transformation, error) {
 	t, err := s.transition(ctx, id, []core.TransformationStatus{core.StatusProcessing}, `status = 'COMPLETED',
-		progress = 100, result = $3, parts = $4, ai_provider = $5, ai_model = $6, input_tokens = $7,
+		progress = 100, message = 'completed', result = $3, parts = $4, ai_provider = $5, ai_model = $6, input_tokens = $7,
 		output_tokens = $8, ai_cost = $9, processing_time_ms = $10, error_message = NULL,
 		completed_at = $11, heartbeat_at = $11, updated_at = $11`,
 		nullIfEmpty(o.Result), partsOrEmpty(o.Parts), nullIfEmpty(o.AIProvider), nullIfEmpty(o.AIModel),
@@ -242,7 +242,7 @@ func (s *TransformationStore) Complete(ctx context.Context, id uuid.UUID, o core
 // Fail makes a PROCESSING transformation FAILED (see the port).
 func (s *TransformationStore) Fail(ctx context.Context, id uuid.UUID, message string, now time.Time) (core.Transformation, error) {
 	t, err := s.transition(ctx, id, []core.TransformationStatus{core.StatusProcessing}, `status = 'FAILED',
-		error_message = $3, completed_at = $4, heartbeat_at = $4, updated_at = $4`, nullIfEmpty(message), now)
+		message = 'failed', error_message = $3, completed_at = $4, heartbeat_at = $4, updated_at = $4`, nullIfEmpty(message), now)
 	if err != nil {
 		return core.Transformation{}, translate(err, fmt.Sprintf("fail transformation %s", id), "transformation not found")
 	}
@@ -265,7 +265,7 @@ func (s *TransformationStore) Requeue(ctx context.Context, id uuid.UUID, message
 func (s *TransformationStore) Cancel(ctx context.Context, id uuid.UUID, now time.Time) (core.Transformation, error) {
 	op := fmt.Sprintf("cancel transformation %s", id)
 	t, err := s.transition(ctx, id, []core.TransformationStatus{core.StatusPending, core.StatusProcessing},
-		`status = 'CANCELLED', completed_at = $3, updated_at = $3`, now)
+		`status = 'CANCELLED', message = 'cancelled', completed_at = $3, updated_at = $3`, now)
 	if err != nil {
 		return core.Transformation{}, s.wrongState(ctx, op, id, err)
 	}
