@@ -1,6 +1,10 @@
 package core
 
-import "github.com/google/uuid"
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
 
 // Action is something a member may do in a workspace. The roles allowed to
 // do each are in one table, minRole, so every use case (workspaces now,
@@ -59,4 +63,17 @@ func AuthorizeEdit(id Identity, ownerID uuid.UUID) error {
 		return Authorize(id.Role, ActEditOwnContent)
 	}
 	return Authorize(id.Role, ActEditAnyContent)
+}
+
+// InCurrentWorkspace returns the caller's identity when it has a current
+// workspace and its role allows action there.
+func InCurrentWorkspace(ctx context.Context, action Action) (Identity, error) {
+	id, ok := IdentityFrom(ctx)
+	if !ok {
+		return Identity{}, ErrUnauthorized
+	}
+	if id.WorkspaceID == uuid.Nil {
+		return Identity{}, Errorf(ENOTFOUND, "no current workspace; switch to one first")
+	}
+	return id, Authorize(id.Role, action)
 }

@@ -37,3 +37,14 @@ func DecodeCursor(c string) (at time.Time, id uuid.UUID, ok bool, err error) {
 	}
 	return at, id, true, nil
 }
+
+// PageLimit checks a list's ?limit=: 1..100, 0 meaning the default 50.
+func PageLimit(limit int) (int, error) {
+	if limit == 0 {
+		return 50, nil
+	}
+	if limit < 1 || limit > 100 {
+		return 0, Invalid("invalid limit", FieldError{Location: "query.limit", Message: "1 to 100"})
+	}
+	return limit, nil
+}

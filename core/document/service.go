@@ -46,17 +46,6 @@ const (
 // extractor reads them as.
 var contentTypes = map[string]string{"text/plain": ".txt", "text/markdown": ".md", "text/html": ".html"}
 
-func current(ctx context.Context, action core.Action) (core.Identity, error) {
-	id, ok := core.IdentityFrom(ctx)
-	if !ok {
-		return core.Identity{}, core.ErrUnauthorized
-	}
-	if id.WorkspaceID == uuid.Nil {
-		return core.Identity{}, core.Errorf(core.ENOTFOUND, "no current workspace; switch to one first")
-	}
-	return id, core.Authorize(id.Role, action)
-}
-
 func checkText(field, value string, maxRunes int, required bool) (string, error) {
 	v := strings.TrimSpace(value)
 	if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
@@ -83,7 +72,7 @@ type CreateInput struct {
 
 // Create stores a document given as text (member).
 func (s *Service) Create(ctx context.Context, in CreateInput) (core.Document, error) {
-	id, err := current(ctx, core.ActCreateContent)
+	id, err := core.InCurrentWorkspace(ctx, core.ActCreateContent)
 	if err != nil {
 		return core.Document{}, err
 	}
@@ -124,7 +113,7 @@ type UploadInput struct {
 
 // Upload stores a document from a file, extracting its text (member).
 func (s *Service) Upload(ctx context.Context, in UploadInput) (core.Document, error) {
-	id, err := current(ctx, core.ActCreateContent)
+	id, err := core.InCurrentWorkspace(ctx, core.ActCreateContent)
 	if err != nil {
 		return core.Document{}, err
 	}
@@ -215,7 +204,7 @@ func notFound(err error) error {
 
 // Get returns a document of the current workspace (viewer).
 func (s *Service) Get(ctx context.Context, docID uuid.UUID) (core.Document, error) {
-	if _, err := current(ctx, core.ActReadContent); err != nil {
+	if _, err := core.InCurrentWorkspace(ctx, core.ActReadContent); err != nil {
 		return core.Document{}, err
 	}
 	var d core.Document
@@ -236,14 +225,12 @@ type Page struct {
 // List returns the current workspace's documents, newest first, matching q
 // when given (viewer).
 func (s *Service) List(ctx context.Context, q string, limit int, cursor string) (Page, error) {
-	if _, err := current(ctx, core.ActReadContent); err != nil {
+	if _, err := core.InCurrentWorkspace(ctx, core.ActReadContent); err != nil {
 		return Page{}, err
 	}
-	if limit == 0 {
-		limit = 50
-	}
-	if limit < 1 || limit > 100 {
-		return Page{}, core.Invalid("invalid limit", core.FieldError{Location: "query.limit", Message: "1 to 100"})
+	limit, err := core.PageLimit(limit)
+	if err != nil {
+		return Page{}, err
 	}
 	if utf8.RuneCountInString(q) > 200 {
 		return Page{}, core.Invalid("invalid query", core.FieldError{Location: "query.q", Message: "at most 200 characters"})
@@ -281,7 +268,7 @@ type UpdateInput struct {
 
 // Update edits a document (its creator as member, anyone's as admin).
 func (s *Service) Update(ctx context.Context, docID uuid.UUID, in UpdateInput) (core.Document, error) {
-	id, err := current(ctx, core.ActEditOwnContent)
+	id, err := core.InCurrentWorkspace(ctx, core.ActEditOwnContent)
 	if err != nil {
 		return core.Document{}, err
 	}
@@ -366,7 +353,7 @@ func (s *Service) Update(ctx context.Context, docID uuid.UUID, in UpdateInput) (
 
 // Delete soft-deletes a document (its creator as member, anyone's as admin).
 func (s *Service) Delete(ctx context.Context, docID uuid.UUID) error {
-	id, err := current(ctx, core.ActEditOwnContent)
+	id, err := core.InCurrentWorkspace(ctx, core.ActEditOwnContent)
 	if err != nil {
 		return err
 	}
@@ -389,7 +376,7 @@ func (s *Service) Delete(ctx context.Context, docID uuid.UUID) error {
 
 // Restore brings back a soft-deleted document (its creator, or an admin).
 func (s *Service) Restore(ctx context.Context, docID uuid.UUID) (core.Document, error) {
-	id, err := current(ctx, core.ActEditOwnContent)
+	id, err := core.InCurrentWorkspace(ctx, core.ActEditOwnContent)
 	if err != nil {
 		return core.Document{}, err
 	}

@@ -73,7 +73,7 @@ func presetDescription(s string) (string, error) {
 // CreatePreset saves a named set of validated parameters (defaults filled
 // in) for one transformation type (member).
 func (s *Service) CreatePreset(ctx context.Context, in PresetInput) (core.Preset, error) {
-	id, err := current(ctx, core.ActCreateContent)
+	id, err := core.InCurrentWorkspace(ctx, core.ActCreateContent)
 	if err != nil {
 		return core.Preset{}, err
 	}
@@ -112,7 +112,7 @@ func (s *Service) CreatePreset(ctx context.Context, in PresetInput) (core.Preset
 
 // GetPreset returns a preset visible to the caller (viewer).
 func (s *Service) GetPreset(ctx context.Context, presetID uuid.UUID) (core.Preset, error) {
-	if _, err := current(ctx, core.ActReadContent); err != nil {
+	if _, err := core.InCurrentWorkspace(ctx, core.ActReadContent); err != nil {
 		return core.Preset{}, err
 	}
 	var p core.Preset
@@ -130,14 +130,12 @@ func (s *Service) GetPreset(ctx context.Context, presetID uuid.UUID) (core.Prese
 // ListPresets returns the caller's presets and, when includeShared, the
 // shared ones, newest first (viewer).
 func (s *Service) ListPresets(ctx context.Context, typ string, includeShared bool, limit int, cursor string) (PresetPage, error) {
-	if _, err := current(ctx, core.ActReadContent); err != nil {
+	if _, err := core.InCurrentWorkspace(ctx, core.ActReadContent); err != nil {
 		return PresetPage{}, err
 	}
-	if limit == 0 {
-		limit = 50
-	}
-	if limit < 1 || limit > 100 {
-		return PresetPage{}, core.Invalid("invalid limit", core.FieldError{Location: "query.limit", Message: "1 to 100"})
+	limit, err := core.PageLimit(limit)
+	if err != nil {
+		return PresetPage{}, err
 	}
 	filter := ports.PresetFilter{IncludeShared: includeShared, Limit: limit + 1}
 	if typ != "" {
@@ -173,7 +171,7 @@ func (s *Service) ListPresets(ctx context.Context, typ string, includeShared boo
 
 // UpdatePreset changes a preset (its creator as member, or an admin).
 func (s *Service) UpdatePreset(ctx context.Context, presetID uuid.UUID, in PresetUpdate) (core.Preset, error) {
-	id, err := current(ctx, core.ActEditOwnContent)
+	id, err := core.InCurrentWorkspace(ctx, core.ActEditOwnContent)
 	if err != nil {
 		return core.Preset{}, err
 	}
@@ -239,7 +237,7 @@ func (s *Service) UpdatePreset(ctx context.Context, presetID uuid.UUID, in Prese
 
 // DeletePreset removes a preset (its creator as member, or an admin).
 func (s *Service) DeletePreset(ctx context.Context, presetID uuid.UUID) error {
-	id, err := current(ctx, core.ActEditOwnContent)
+	id, err := core.InCurrentWorkspace(ctx, core.ActEditOwnContent)
 	if err != nil {
 		return err
 	}
@@ -262,7 +260,7 @@ func (s *Service) DeletePreset(ctx context.Context, presetID uuid.UUID) error {
 
 // UsePreset counts one use of a visible preset (member).
 func (s *Service) UsePreset(ctx context.Context, presetID uuid.UUID) error {
-	if _, err := current(ctx, core.ActCreateContent); err != nil {
+	if _, err := core.InCurrentWorkspace(ctx, core.ActCreateContent); err != nil {
 		return err
 	}
 	err := s.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {

@@ -47,17 +47,6 @@ func NewService(uow ports.UnitOfWork, queue ports.Queue, events ports.EventBus, 
 	return &Service{uow: uow, queue: queue, events: events, clock: clock, limits: limits, cfg: cfg, log: log}
 }
 
-func current(ctx context.Context, action core.Action) (core.Identity, error) {
-	id, ok := core.IdentityFrom(ctx)
-	if !ok {
-		return core.Identity{}, core.ErrUnauthorized
-	}
-	if id.WorkspaceID == uuid.Nil {
-		return core.Identity{}, core.Errorf(core.ENOTFOUND, "no current workspace; switch to one first")
-	}
-	return id, core.Authorize(id.Role, action)
-}
-
 // monthStart is the start of the calendar month (UTC) of t, the window of
 // the monthly AI request quota.
 func monthStart(t time.Time) time.Time {
@@ -77,7 +66,7 @@ type CreateInput struct {
 // Create validates the request, inserts the PENDING transformation and its
 // audit event in one transaction, then enqueues it (member).
 func (s *Service) Create(ctx context.Context, in CreateInput) (core.Transformation, error) {
-	id, err := current(ctx, core.ActCreateContent)
+	id, err := core.InCurrentWorkspace(ctx, core.ActCreateContent)
 	if err != nil {
 		return core.Transformation{}, err
 	}
@@ -174,7 +163,7 @@ func notFound(err error) error {
 
 // Get returns a transformation (viewer).
 func (s *Service) Get(ctx context.Context, transformationID uuid.UUID) (core.Transformation, error) {
-	if _, err := current(ctx, core.ActReadContent); err != nil {
+	if _, err := core.InCurrentWorkspace(ctx, core.ActReadContent); err != nil {
 		return core.Transformation{}, err
 	}
 	var t core.Transformation
@@ -203,15 +192,14 @@ type Page struct {
 
 // List returns the current workspace's transformations, newest first (viewer).
 func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
-	if _, err := current(ctx, core.ActReadContent); err != nil {
+	if _, err := core.InCurrentWorkspace(ctx, core.ActReadContent); err != nil {
 		return Page{}, err
 	}
-	if in.Limit == 0 {
-		in.Limit = 50
+	limit, err := core.PageLimit(in.Limit)
+	if err != nil {
+		return Page{}, err
 	}
-	if in.Limit < 1 || in.Limit > 100 {
-		return Page{}, core.Invalid("invalid limit", core.FieldError{Location: "query.limit", Message: "1 to 100"})
-	}
+	in.Limit = limit
 	filter := ports.TransformationFilter{DocumentID: in.DocumentID, Limit: in.Limit + 1}
 	if in.Status != "" {
 		st := core.TransformationStatus(strings.ToUpper(in.Status))
@@ -255,7 +243,7 @@ func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
 // as member, anyone's as admin); a running worker is told through the
 // event bus and its late result is never written. ECONFLICT when final.
 func (s *Service) Cancel(ctx context.Context, transformationID uuid.UUID) (core.Transformation, error) {
-	id, err := current(ctx, core.ActEditOwnContent)
+	id, err := core.InCurrentWorkspace(ctx, core.ActEditOwnContent)
 	if err != nil {
 		return core.Transformation{}, err
 	}
@@ -284,7 +272,7 @@ func (s *Service) Cancel(ctx context.Context, transformationID uuid.UUID) (core.
 
 // Retry puts a FAILED or CANCELLED transformation back in the queue.
 func (s *Service) Retry(ctx context.Context, transformationID uuid.UUID) (core.Transformation, error) {
-	id, err := current(ctx, core.ActEditOwnContent)
+	id, err := core.InCurrentWorkspace(ctx, core.ActEditOwnContent)
 	if err != nil {
 		return core.Transformation{}, err
 	}
@@ -314,7 +302,7 @@ func (s *Service) Retry(ctx context.Context, transformationID uuid.UUID) (core.T
 // Delete soft-deletes a transformation, cancelling it first if it is still
 // running.
 func (s *Service) Delete(ctx context.Context, transformationID uuid.UUID) error {
-	id, err := current(ctx, core.ActEditOwnContent)
+	id, err := core.InCurrentWorkspace(ctx, core.ActEditOwnContent)
 	if err != nil {
 		return err
 	}

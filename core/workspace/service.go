@@ -639,11 +639,9 @@ type AuditPage struct {
 
 // AuditEvents lists a workspace's audit trail newest first (admin).
 func (s *Service) AuditEvents(ctx context.Context, workspaceID uuid.UUID, action string, limit int, cursor string) (AuditPage, error) {
-	if limit == 0 {
-		limit = 50
-	}
-	if limit < 1 || limit > 100 {
-		return AuditPage{}, core.Invalid("invalid limit", core.FieldError{Location: "query.limit", Message: "1 to 100"})
+	limit, err := core.PageLimit(limit)
+	if err != nil {
+		return AuditPage{}, err
 	}
 	before, err := decodeCursor(cursor)
 	if err != nil {
