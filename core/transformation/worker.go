@@ -127,7 +127,7 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 		mu.Lock()
 		defer mu.Unlock()
 		now := w.clock.Now()
-		if !force && now.Sub(lastSent) < w.cfg.ProgressEvery {
+		if runCtx.Err() != nil || (!force && now.Sub(lastSent) < w.cfg.ProgressEvery) {
 			return nil
 		}
 		lastSent = now
@@ -168,6 +168,12 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 	if cancelled() || stoppedEarly {
 		log.InfoContext(ctx, "transformation stopped: cancelled while running")
 		return nil
+	}
+	if genErr != nil && ctx.Err() != nil {
+		// The worker is shutting down (or the queue's timeout hit): not the
+		// job's fault. Put it back for the next delivery, on a context that
+		// outlives this one.
+		return w.requeue(context.WithoutCancel(ctx), t, "interrupted; will run again", ctx.Err())
 	}
 	if genErr != nil {
 		return w.retryOrFail(ctx, log, t, genErr)
@@ -256,14 +262,22 @@ func (w *Worker) retryOrFail(ctx context.Context, log *slog.Logger, t core.Trans
 		}
 		return w.fail(ctx, log, t, msg)
 	}
+	return w.requeue(ctx, t, "retrying after a failed attempt", cause)
+}
+
+// requeue puts t back to PENDING and returns cause, so the queue delivers
+// the job again; nil when t is no longer PROCESSING (cancelled meanwhile).
+func (w *Worker) requeue(ctx context.Context, t core.Transformation, message string, cause error) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	var requeued core.Transformation
 	err := w.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
 		var err error
-		requeued, err = tx.Transformations().Requeue(ctx, t.ID, "retrying after a failed attempt", w.clock.Now())
+		requeued, err = tx.Transformations().Requeue(ctx, t.ID, message, w.clock.Now())
 		return err
 	})
 	if errors.Is(err, core.ErrNotFound) {
-		return nil // cancelled meanwhile
+		return nil
 	}
 	if err != nil {
 		return err
