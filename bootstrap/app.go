@@ -83,7 +83,7 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 			fx.Supply(httpapi.ListenOptions{Listen: httpapi.ListenConfig{Addr: cfg.WorkerHTTPAddr},
 				Handler: httpapi.Options{Version: version}}),
 			httpapi.Module,
-			fx.Invoke(runConsumer),
+			fx.Invoke(runConsumer, runSweeper),
 		), nil
 	case Serve:
 		var memoryBackends []string
@@ -123,7 +123,7 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 				func(q *memory.Queue) ports.Consumer { return q },
 				func(q *memory.Queue) ports.QueueInspector { return q.Inspector() },
 				newWorker,
-			), fx.Invoke(runConsumer))
+			), fx.Invoke(runConsumer, runSweeper))
 		}
 		opts = append(opts, fx.Supply(httpapi.ListenOptions{
 			Listen: httpapi.ListenConfig{Addr: cfg.HTTPAddr},
@@ -219,5 +219,22 @@ func runConsumer(lc fx.Lifecycle, cfg *Config, consumer ports.Consumer, w *trans
 				return stop.Err()
 			}
 		},
+	})
+}
+
+// SweepInterval is how often the sweeper looks for lost and stalled jobs.
+const SweepInterval = 15 * time.Second
+
+// runSweeper runs the sweeper next to the consumer, for the life of the app.
+func runSweeper(lc fx.Lifecycle, recovery ports.JobRecovery, uow ports.UnitOfWork, q ports.Queue, clock ports.Clock, log *slog.Logger) {
+	s := transformation.NewSweeper(recovery, uow, q, clock, transformation.SweeperConfig{}, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			go func() { defer close(done); s.Run(ctx, SweepInterval) }()
+			return nil
+		},
+		OnStop: func(context.Context) error { cancel(); <-done; return nil },
 	})
 }

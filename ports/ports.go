@@ -574,3 +574,14 @@ type QueueInspector interface {
 	// Workers lists the worker processes consuming the queue.
 	Workers(ctx context.Context) ([]WorkerInfo, error)
 }
+
+// JobRecovery finds transformation jobs that need a nudge, across every
+// workspace. It is the one cross-tenant read of the pipeline and returns
+// identifiers only, never content.
+type JobRecovery interface {
+	// StaleJobs returns up to limit live PENDING jobs last updated before
+	// pendingBefore (their queue entry may have been lost) and up to limit
+	// PROCESSING jobs whose heartbeat is older than heartbeatBefore (their
+	// worker died), oldest first.
+	StaleJobs(ctx context.Context, pendingBefore, heartbeatBefore time.Time, limit int) (pending, stalled []Job, err error)
+}

@@ -9,7 +9,13 @@ import (
 // StoreModule provides the relational ports (UnitOfWork and its stores) in
 // memory: the zero-setup default when DATABASE_URL is unset.
 var StoreModule = fx.Module("memory-store",
-	fx.Provide(fx.Annotate(NewUnitOfWork, fx.As(new(ports.UnitOfWork)))),
+	fx.Provide(
+		fx.Private, NewUnitOfWork,
+	),
+	fx.Provide(
+		func(u *UnitOfWork) ports.UnitOfWork { return u },
+		func(u *UnitOfWork) ports.JobRecovery { return u },
+	),
 )
 
 // SessionModule provides sessions and rate limits in memory: the default

@@ -184,3 +184,11 @@ func BenchmarkUnitOfWorkDo(b *testing.B) {
 		})
 	}
 }
+
+func TestJobRecovery(t *testing.T) {
+	t.Parallel()
+	porttest.TestJobRecovery(t, func(t *testing.T) (ports.UnitOfWork, ports.JobRecovery) {
+		u := memory.NewUnitOfWork()
+		return u, u
+	})
+}

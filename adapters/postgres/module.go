@@ -39,6 +39,7 @@ var Module = fx.Module("postgres",
 	fx.Provide(
 		newLifecyclePool,
 		fx.Annotate(NewUnitOfWork, fx.As(new(ports.UnitOfWork))),
+		fx.Annotate(NewJobRecovery, fx.As(new(ports.JobRecovery))),
 		fx.Annotate(NewHealthCheck, fx.As(new(ports.HealthChecker)), fx.ResultTags(`group:"health"`)),
 		fx.Annotate(NewPoolStatsCollector, fx.As(new(prometheus.Collector)), fx.ResultTags(`group:"metrics"`)),
 	),

@@ -446,3 +446,15 @@ func TestPoolStatsCollector(t *testing.T) {
 	require.GreaterOrEqual(t, values["repurpose_db_pool_acquires_total"], float64(1))
 	require.GreaterOrEqual(t, values["repurpose_db_pool_total_connections"], float64(1))
 }
+
+// TestJobRecovery runs the sweeper's cross-tenant read as the RLS-bound
+// login role: the sweeper policy of migration 0005 must let it see the
+// stale jobs of every workspace.
+func TestJobRecovery(t *testing.T) {
+	t.Parallel()
+	d := newRLSDB(t)
+	pool := d.appPool(t, nil)
+	porttest.TestJobRecovery(t, func(t *testing.T) (ports.UnitOfWork, ports.JobRecovery) {
+		return postgres.NewUnitOfWork(pool), postgres.NewJobRecovery(pool)
+	})
+}

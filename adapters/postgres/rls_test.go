@@ -725,7 +725,7 @@ func TestRLSCatalog(t *testing.T) {
 	}{
 		{"documents", []wantPolicy{{"documents_insert", "INSERT"}, {"documents_select", "SELECT"}, {"documents_update", "UPDATE"}}, nil},
 		{"transformations", []wantPolicy{{"transformations_insert", "INSERT"}, {"transformations_select", "SELECT"},
-			{"transformations_update", "UPDATE"}}, nil},
+			{"transformations_sweeper_select", "SELECT"}, {"transformations_update", "UPDATE"}}, nil},
 		{"transformation_presets", []wantPolicy{{"transformation_presets_delete", "DELETE"},
 			{"transformation_presets_insert", "INSERT"}, {"transformation_presets_select", "SELECT"},
 			{"transformation_presets_update", "UPDATE"}}, map[string]bool{"SELECT": true, "UPDATE": true, "DELETE": true}},
@@ -746,6 +746,13 @@ func TestRLSCatalog(t *testing.T) {
 			require.Equal(t, want.name, p.name)
 			require.Equal(t, want.cmd, p.cmd, p.name)
 			require.Equal(t, []string{postgres.AppRole}, p.roles, p.name)
+			if p.name == "transformations_sweeper_select" {
+				// The sweeper's cross-tenant read: SELECT only, and only in a
+				// transaction that turned the sweeper setting on.
+				require.Equal(t, "(current_setting('app.sweeper'::text, true) = 'on'::text)", p.using)
+				require.Empty(t, p.withCheck)
+				continue
+			}
 			for _, expr := range []string{p.using, p.withCheck} {
 				if expr != "" {
 					require.Contains(t, expr, "current_setting('app.workspace_id'", p.name)

@@ -555,3 +555,40 @@ func TestWorkerShutdownRequeues(t *testing.T) {
 	require.NoError(t, f.worker(instant(summary()), transformation.WorkerConfig{}).Handle(context.Background(), job))
 	require.Equal(t, core.StatusCompleted, f.get(t, job.TransformationID).Status)
 }
+
+// TestSweeperRecoversLostAndStalledJobs: a job whose worker died mid-run
+// (PROCESSING, heartbeat long gone) goes back to PENDING and into the queue,
+// then completes exactly once; a PENDING job whose enqueue was lost is
+// enqueued again; a live job is left alone.
+func TestSweeperRecoversLostAndStalledJobs(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, core.PlanLimits{})
+	stalled := f.create(t, "SUMMARY", nil)
+	live := f.create(t, "SUMMARY", nil)
+	lost := f.create(t, "SUMMARY", nil)
+	scope := core.WithIdentity(context.Background(), core.Identity{WorkspaceID: f.workspace})
+	longAgo := time.Now().UTC().Add(-time.Hour)
+	require.NoError(t, f.uow.Do(scope, func(ctx context.Context, tx ports.Tx) error {
+		if _, err := tx.Transformations().Claim(ctx, stalled.TransformationID, longAgo); err != nil {
+			return err
+		}
+		_, err := tx.Transformations().Claim(ctx, live.TransformationID, time.Now().UTC())
+		return err
+	}))
+	queue := &recordingQueue{}
+	s := transformation.NewSweeper(f.uow, f.uow, queue, ports.SystemClock{},
+		transformation.SweeperConfig{PendingAfter: time.Nanosecond, StalledAfter: time.Minute}, discard())
+	requeued, reclaimed, err := s.Sweep(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, reclaimed)
+	require.Equal(t, 2, requeued)
+	require.ElementsMatch(t, []ports.Job{stalled, lost}, queue.jobs)
+	require.Equal(t, core.StatusPending, f.get(t, stalled.TransformationID).Status)
+	require.Equal(t, core.StatusProcessing, f.get(t, live.TransformationID).Status, "a job with a fresh heartbeat is left alone")
+
+	w := f.worker(instant(summary()), transformation.WorkerConfig{})
+	require.NoError(t, w.Handle(context.Background(), stalled))
+	got := f.get(t, stalled.TransformationID)
+	require.Equal(t, core.StatusCompleted, got.Status)
+	require.Equal(t, 2, got.Attempts, "the dead worker's attempt counts")
+}
