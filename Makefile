@@ -35,9 +35,11 @@ cover: ## tests with a coverage profile (coverage.out) and a per-function summar
 	$(GO) tool cover -func=coverage.out | tail -n 1
 
 .PHONY: bench
-bench: ## Go benchmarks for the hot paths, then the loopback load test of GET /api/auth/me
+bench: ## Go benchmarks, the loopback load test of GET /api/auth/me, and (with DATABASE_URL/REDIS_URL) the pipeline load test
 	$(GO) test -run '^$$' -bench . -benchmem ./adapters/jwt/... ./adapters/httpapi/... ./adapters/memory/... ./adapters/redis/...
 	$(GO) run ./cmd/loadtest
+	@if [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ]; then $(GO) run ./cmd/pipelinebench; \
+	else echo "pipelinebench skipped: set DATABASE_URL and REDIS_URL (a throwaway database) to run it"; fi
 
 FUZZTIME ?= 30s
 # package:target pairs of every fuzz target.
