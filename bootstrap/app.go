@@ -77,7 +77,7 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 			return nil, ErrWorkerNeedsRedis
 		}
 		return fx.Options(common,
-			fx.Supply(pg, redis.Config{URL: cfg.RedisURL, Prefix: cfg.RedisKeyPrefix}, asynqueue.Config{RedisURL: cfg.RedisURL, Queue: cfg.QueueName}),
+			fx.Supply(pg, redis.Config{URL: cfg.RedisURL, Prefix: cfg.RedisKeyPrefix}, asynqueue.Config{RedisURL: cfg.RedisURL, Queue: cfg.QueueName, PollInterval: cfg.QueuePollInterval}),
 			postgres.Module, redis.Module, asynqueue.Module, localai.Module,
 			fx.Provide(redisEventBus, newWorker),
 			fx.Supply(httpapi.ListenOptions{Listen: httpapi.ListenConfig{Addr: cfg.WorkerHTTPAddr},
@@ -115,7 +115,7 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 		// Without both PostgreSQL and Redis no separate worker can reach the
 		// jobs, so serve runs them itself, on an in-process queue.
 		if cfg.RedisURL != "" && cfg.DatabaseURL != "" {
-			opts = append(opts, fx.Supply(asynqueue.Config{RedisURL: cfg.RedisURL, Queue: cfg.QueueName}), asynqueue.Module)
+			opts = append(opts, fx.Supply(asynqueue.Config{RedisURL: cfg.RedisURL, Queue: cfg.QueueName, PollInterval: cfg.QueuePollInterval}), asynqueue.Module)
 		} else {
 			opts = append(opts, localai.Module, fx.Provide(
 				func() *memory.Queue { return memory.NewQueue(memory.QueueOptions{}) },

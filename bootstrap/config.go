@@ -25,33 +25,34 @@ import (
 // Config is the whole configuration, read from the environment (and an
 // optional .env file). The names are the contract of API.md.
 type Config struct {
-	Environment        string   `env:"ENVIRONMENT" envDefault:"development"`
-	HTTPAddr           string   `env:"HTTP_ADDR" envDefault:":8080"`
-	WorkerHTTPAddr     string   `env:"WORKER_HTTP_ADDR" envDefault:":9091"`
-	DatabaseURL        string   `env:"DATABASE_URL"`
-	MigrateDatabaseURL string   `env:"MIGRATE_DATABASE_URL"`
-	AutoMigrate        bool     `env:"AUTO_MIGRATE" envDefault:"true"`
-	RedisURL           string   `env:"REDIS_URL"`
-	RedisKeyPrefix     string   `env:"REDIS_KEY_PREFIX" envDefault:"repurpose:"`
-	SecretKey          string   `env:"SECRET_KEY"`
-	PreviousSecretKeys []string `env:"SECRET_KEY_PREVIOUS" envSeparator:","`
-	AccessTokenMinutes int      `env:"ACCESS_TOKEN_EXPIRE_MINUTES" envDefault:"15"`
-	RefreshTokenDays   int      `env:"REFRESH_TOKEN_EXPIRE_DAYS" envDefault:"7"`
-	MaxSessionsPerUser int      `env:"MAX_SESSIONS_PER_USER" envDefault:"10"`
-	BcryptRounds       int      `env:"BCRYPT_ROUNDS" envDefault:"12"`
-	RateLimitAuth      string   `env:"RATE_LIMIT_AUTH" envDefault:"5/15m"`
-	MaxUploadSize      int64    `env:"MAX_UPLOAD_SIZE" envDefault:"10485760"`
-	MaxBodySize        int64    `env:"MAX_BODY_SIZE" envDefault:"1048576"`
-	PlatformAdmins     []string `env:"PLATFORM_ADMIN_EMAILS" envSeparator:","`
-	PlanLimitsJSON     string   `env:"PLAN_LIMITS"`
-	AIProviders        []string `env:"AI_PROVIDERS" envSeparator:"," envDefault:"local"`
-	PluginDir          string   `env:"PLUGIN_DIR" envDefault:"bin/plugins"`
-	WorkerConcurrency  int      `env:"WORKER_CONCURRENCY" envDefault:"4"`
-	QueueName          string   `env:"QUEUE_NAME" envDefault:"transformations"`
-	CORSOrigins        []string `env:"CORS_ORIGINS" envSeparator:","`
-	TrustProxyHeaders  bool     `env:"TRUST_PROXY_HEADERS" envDefault:"false"`
-	LogLevel           string   `env:"LOG_LEVEL" envDefault:"info"`
-	LogFormat          string   `env:"LOG_FORMAT"`
+	Environment        string        `env:"ENVIRONMENT" envDefault:"development"`
+	HTTPAddr           string        `env:"HTTP_ADDR" envDefault:":8080"`
+	WorkerHTTPAddr     string        `env:"WORKER_HTTP_ADDR" envDefault:":9091"`
+	DatabaseURL        string        `env:"DATABASE_URL"`
+	MigrateDatabaseURL string        `env:"MIGRATE_DATABASE_URL"`
+	AutoMigrate        bool          `env:"AUTO_MIGRATE" envDefault:"true"`
+	RedisURL           string        `env:"REDIS_URL"`
+	RedisKeyPrefix     string        `env:"REDIS_KEY_PREFIX" envDefault:"repurpose:"`
+	SecretKey          string        `env:"SECRET_KEY"`
+	PreviousSecretKeys []string      `env:"SECRET_KEY_PREVIOUS" envSeparator:","`
+	AccessTokenMinutes int           `env:"ACCESS_TOKEN_EXPIRE_MINUTES" envDefault:"15"`
+	RefreshTokenDays   int           `env:"REFRESH_TOKEN_EXPIRE_DAYS" envDefault:"7"`
+	MaxSessionsPerUser int           `env:"MAX_SESSIONS_PER_USER" envDefault:"10"`
+	BcryptRounds       int           `env:"BCRYPT_ROUNDS" envDefault:"12"`
+	RateLimitAuth      string        `env:"RATE_LIMIT_AUTH" envDefault:"5/15m"`
+	MaxUploadSize      int64         `env:"MAX_UPLOAD_SIZE" envDefault:"10485760"`
+	MaxBodySize        int64         `env:"MAX_BODY_SIZE" envDefault:"1048576"`
+	PlatformAdmins     []string      `env:"PLATFORM_ADMIN_EMAILS" envSeparator:","`
+	PlanLimitsJSON     string        `env:"PLAN_LIMITS"`
+	AIProviders        []string      `env:"AI_PROVIDERS" envSeparator:"," envDefault:"local"`
+	PluginDir          string        `env:"PLUGIN_DIR" envDefault:"bin/plugins"`
+	WorkerConcurrency  int           `env:"WORKER_CONCURRENCY" envDefault:"4"`
+	QueueName          string        `env:"QUEUE_NAME" envDefault:"transformations"`
+	QueuePollInterval  time.Duration `env:"QUEUE_POLL_INTERVAL" envDefault:"10ms"`
+	CORSOrigins        []string      `env:"CORS_ORIGINS" envSeparator:","`
+	TrustProxyHeaders  bool          `env:"TRUST_PROXY_HEADERS" envDefault:"false"`
+	LogLevel           string        `env:"LOG_LEVEL" envDefault:"info"`
+	LogFormat          string        `env:"LOG_FORMAT"`
 
 	// AuthLimit is RateLimitAuth parsed.
 	AuthLimit ports.RateLimit `env:"-"`

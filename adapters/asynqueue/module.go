@@ -3,6 +3,7 @@ package asynqueue
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"go.uber.org/fx"
@@ -17,6 +18,9 @@ type Config struct {
 	RedisURL string
 	// Queue is the asynq queue name (default DefaultQueue).
 	Queue string
+	// PollInterval is how often an idle worker looks for tasks (the idle
+	// pickup latency); 0 keeps the consumer's default.
+	PollInterval time.Duration
 }
 
 // Module provides ports.Queue and ports.Consumer on asynq. The client and
@@ -34,7 +38,7 @@ var Module = fx.Module("asynqueue",
 		}, fx.As(new(ports.Queue))),
 		fx.Annotate(func(i *asynq.Inspector, cfg Config) *Inspector { return NewInspector(i, cfg.Queue) }, fx.As(new(ports.QueueInspector))),
 		fx.Annotate(func(r asynq.RedisConnOpt, cfg Config, log *slog.Logger) *Consumer {
-			return NewConsumer(r, ConsumerOptions{Queue: cfg.Queue, Logger: log})
+			return NewConsumer(r, ConsumerOptions{Queue: cfg.Queue, Logger: log, PollInterval: cfg.PollInterval})
 		}, fx.As(new(ports.Consumer))),
 	),
 )
