@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -74,36 +72,14 @@ func scanAuditEvent(row pgx.Row) (core.AuditEvent, error) {
 // The audit_events_workspace_created_id_idx index serves the filter, the
 // order and the cursor in one range scan.
 func (a *AuditLog) List(ctx context.Context, filter ports.AuditFilter) ([]core.AuditEvent, error) {
-	var q strings.Builder
-	q.WriteString(`SELECT ` + auditColumns + ` FROM audit_events WHERE workspace_id = ` + scopeWorkspace)
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	q := newKeysetList(`SELECT ` + auditColumns + ` FROM audit_events WHERE workspace_id = ` + scopeWorkspace)
 	if filter.Action != "" {
-		q.WriteString(` AND action = ` + arg(filter.Action))
+		q.and(`action = ` + q.arg(filter.Action))
 	}
 	if filter.Before != nil {
-		at, id := arg(filter.Before.CreatedAt), arg(filter.Before.ID)
-		q.WriteString(` AND (created_at, id) < (` + at + `::timestamptz, ` + id + `::uuid)`)
+		q.after(filter.Before.CreatedAt, filter.Before.ID)
 	}
-	q.WriteString(` ORDER BY created_at DESC, id DESC`)
-	if filter.Limit > 0 {
-		q.WriteString(` LIMIT ` + arg(filter.Limit))
-	}
-	rows, err := a.db.Query(ctx, q.String(), args...)
-	if err != nil {
-		return nil, translate(err, "list audit events", "workspace not found")
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.AuditEvent, error) {
+	return collectPage(ctx, a.db, q, filter.Limit, "list audit events", func(row pgx.CollectableRow) (core.AuditEvent, error) {
 		return scanAuditEvent(row)
 	})
-	if err != nil {
-		return nil, translate(err, "list audit events", "workspace not found")
-	}
-	if out == nil {
-		out = []core.AuditEvent{}
-	}
-	return out, nil
 }

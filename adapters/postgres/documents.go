@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -138,42 +137,20 @@ func (s *DocumentStore) get(ctx context.Context, id uuid.UUID, deleted bool) (co
 // scope has no workspace. The documents_workspace_created_id_idx index
 // serves the order and the cursor, documents_search_idx the query.
 func (s *DocumentStore) List(ctx context.Context, filter ports.DocumentFilter) ([]core.Document, error) {
-	var q strings.Builder
-	q.WriteString(`SELECT ` + documentSummaryColumns + ` FROM documents
+	q := newKeysetList(`SELECT ` + documentSummaryColumns + ` FROM documents
 		WHERE workspace_id = ` + scopeWorkspace + ` AND deleted_at IS NULL`)
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
 	if query := strings.TrimSpace(filter.Query); query != "" {
 		// plainto_tsquery ANDs the words of the query and ignores
 		// operators and punctuation: "every word appears", never a syntax
 		// error.
-		q.WriteString(` AND search @@ plainto_tsquery('simple', ` + arg(query) + `::text)`)
+		q.and(`search @@ plainto_tsquery('simple', ` + q.arg(query) + `::text)`)
 	}
 	if filter.Before != nil {
-		at, id := arg(filter.Before.CreatedAt), arg(filter.Before.ID)
-		q.WriteString(` AND (created_at, id) < (` + at + `::timestamptz, ` + id + `::uuid)`)
+		q.after(filter.Before.CreatedAt, filter.Before.ID)
 	}
-	q.WriteString(` ORDER BY created_at DESC, id DESC`)
-	if filter.Limit > 0 {
-		q.WriteString(` LIMIT ` + arg(filter.Limit))
-	}
-	rows, err := s.db.Query(ctx, q.String(), args...)
-	if err != nil {
-		return nil, translate(err, "list documents", "workspace not found")
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.Document, error) {
+	return collectPage(ctx, s.db, q, filter.Limit, "list documents", func(row pgx.CollectableRow) (core.Document, error) {
 		return scanDocument(row, false)
 	})
-	if err != nil {
-		return nil, translate(err, "list documents", "workspace not found")
-	}
-	if out == nil {
-		out = []core.Document{}
-	}
-	return out, nil
 }
 
 // Update saves Title, Description, Text, ContentType, SizeBytes, WordCount,

@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -93,41 +91,19 @@ func (s *PresetStore) Get(ctx context.Context, id uuid.UUID) (core.Preset, error
 // own unless filter.IncludeShared, strictly after filter.Before when set, at
 // most filter.Limit (<= 0: no limit).
 func (s *PresetStore) List(ctx context.Context, filter ports.PresetFilter) ([]core.Preset, error) {
-	var q strings.Builder
-	q.WriteString(`SELECT ` + presetColumns + ` FROM transformation_presets WHERE ` + presetVisible)
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	q := newKeysetList(`SELECT ` + presetColumns + ` FROM transformation_presets WHERE ` + presetVisible)
 	if !filter.IncludeShared {
-		q.WriteString(` AND created_by = ` + scopeUser)
+		q.and(`created_by = ` + scopeUser)
 	}
 	if filter.Type != "" {
-		q.WriteString(` AND type = ` + arg(filter.Type) + `::text`)
+		q.and(`type = ` + q.arg(filter.Type) + `::text`)
 	}
 	if filter.Before != nil {
-		at, id := arg(filter.Before.CreatedAt), arg(filter.Before.ID)
-		q.WriteString(` AND (created_at, id) < (` + at + `::timestamptz, ` + id + `::uuid)`)
+		q.after(filter.Before.CreatedAt, filter.Before.ID)
 	}
-	q.WriteString(` ORDER BY created_at DESC, id DESC`)
-	if filter.Limit > 0 {
-		q.WriteString(` LIMIT ` + arg(filter.Limit))
-	}
-	rows, err := s.db.Query(ctx, q.String(), args...)
-	if err != nil {
-		return nil, translate(err, "list presets", "workspace not found")
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.Preset, error) {
+	return collectPage(ctx, s.db, q, filter.Limit, "list presets", func(row pgx.CollectableRow) (core.Preset, error) {
 		return scanPreset(row)
 	})
-	if err != nil {
-		return nil, translate(err, "list presets", "workspace not found")
-	}
-	if out == nil {
-		out = []core.Preset{}
-	}
-	return out, nil
 }
 
 // Update saves Name, Description, Parameters and IsShared of a visible

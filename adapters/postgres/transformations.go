@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -148,45 +146,23 @@ func (s *TransformationStore) Get(ctx context.Context, id uuid.UUID) (core.Trans
 // most filter.Limit of them (every one when Limit <= 0), strictly after
 // filter.Before when set. An empty slice when there are none.
 func (s *TransformationStore) List(ctx context.Context, filter ports.TransformationFilter) ([]core.Transformation, error) {
-	var q strings.Builder
-	q.WriteString(`SELECT ` + transformationColumns + ` FROM transformations
+	q := newKeysetList(`SELECT ` + transformationColumns + ` FROM transformations
 		WHERE workspace_id = ` + scopeWorkspace + ` AND deleted_at IS NULL`)
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
 	if filter.Status != "" {
-		q.WriteString(` AND status = ` + arg(string(filter.Status)) + `::text`)
+		q.and(`status = ` + q.arg(string(filter.Status)) + `::text`)
 	}
 	if filter.DocumentID != nil {
-		q.WriteString(` AND document_id = ` + arg(*filter.DocumentID) + `::uuid`)
+		q.and(`document_id = ` + q.arg(*filter.DocumentID) + `::uuid`)
 	}
 	if filter.Type != "" {
-		q.WriteString(` AND type = ` + arg(filter.Type) + `::text`)
+		q.and(`type = ` + q.arg(filter.Type) + `::text`)
 	}
 	if filter.Before != nil {
-		at, id := arg(filter.Before.CreatedAt), arg(filter.Before.ID)
-		q.WriteString(` AND (created_at, id) < (` + at + `::timestamptz, ` + id + `::uuid)`)
+		q.after(filter.Before.CreatedAt, filter.Before.ID)
 	}
-	q.WriteString(` ORDER BY created_at DESC, id DESC`)
-	if filter.Limit > 0 {
-		q.WriteString(` LIMIT ` + arg(filter.Limit))
-	}
-	rows, err := s.db.Query(ctx, q.String(), args...)
-	if err != nil {
-		return nil, translate(err, "list transformations", "workspace not found")
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (core.Transformation, error) {
+	return collectPage(ctx, s.db, q, filter.Limit, "list transformations", func(row pgx.CollectableRow) (core.Transformation, error) {
 		return scanTransformation(row)
 	})
-	if err != nil {
-		return nil, translate(err, "list transformations", "workspace not found")
-	}
-	if out == nil {
-		out = []core.Transformation{}
-	}
-	return out, nil
 }
 
 // transition runs one conditional UPDATE of a live transformation of the

@@ -243,28 +243,9 @@ func (s *Service) List(ctx context.Context, in ListInput) (Page, error) {
 // as member, anyone's as admin); a running worker is told through the
 // event bus and its late result is never written. ECONFLICT when final.
 func (s *Service) Cancel(ctx context.Context, transformationID uuid.UUID) (core.Transformation, error) {
-	id, err := core.InCurrentWorkspace(ctx, core.ActEditOwnContent)
+	t, err := s.changeStatus(ctx, transformationID, "transformation.cancelled", ports.TransformationStore.Cancel)
 	if err != nil {
 		return core.Transformation{}, err
-	}
-	var t core.Transformation
-	err = s.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
-		cur, err := tx.Transformations().Get(ctx, transformationID)
-		if err != nil {
-			return err
-		}
-		if err := core.AuthorizeEdit(id, cur.CreatedBy); err != nil {
-			return err
-		}
-		now := s.clock.Now()
-		if t, err = tx.Transformations().Cancel(ctx, transformationID, now); err != nil {
-			return err
-		}
-		return tx.Audit().Append(ctx, core.NewAuditEvent(ctx, now, core.Ref(id.WorkspaceID), core.Ref(id.UserID),
-			"transformation.cancelled", "transformation", core.Ref(t.ID), map[string]any{"status": map[string]any{"from": string(cur.Status), "to": string(t.Status)}}))
-	})
-	if err != nil {
-		return core.Transformation{}, notFound(err)
 	}
 	s.publish(ctx, EventCancelled, t)
 	return t, nil
@@ -272,6 +253,19 @@ func (s *Service) Cancel(ctx context.Context, transformationID uuid.UUID) (core.
 
 // Retry puts a FAILED or CANCELLED transformation back in the queue.
 func (s *Service) Retry(ctx context.Context, transformationID uuid.UUID) (core.Transformation, error) {
+	t, err := s.changeStatus(ctx, transformationID, "transformation.retried", ports.TransformationStore.Retry)
+	if err != nil {
+		return core.Transformation{}, err
+	}
+	s.enqueue(ctx, t)
+	return t, nil
+}
+
+// changeStatus applies a status transition the caller may make (their own
+// transformation as member, anyone's as admin) and records it in the audit
+// trail, in one transaction.
+func (s *Service) changeStatus(ctx context.Context, transformationID uuid.UUID, action string,
+	transition func(ports.TransformationStore, context.Context, uuid.UUID, time.Time) (core.Transformation, error)) (core.Transformation, error) {
 	id, err := core.InCurrentWorkspace(ctx, core.ActEditOwnContent)
 	if err != nil {
 		return core.Transformation{}, err
@@ -286,17 +280,13 @@ func (s *Service) Retry(ctx context.Context, transformationID uuid.UUID) (core.T
 			return err
 		}
 		now := s.clock.Now()
-		if t, err = tx.Transformations().Retry(ctx, transformationID, now); err != nil {
+		if t, err = transition(tx.Transformations(), ctx, transformationID, now); err != nil {
 			return err
 		}
 		return tx.Audit().Append(ctx, core.NewAuditEvent(ctx, now, core.Ref(id.WorkspaceID), core.Ref(id.UserID),
-			"transformation.retried", "transformation", core.Ref(t.ID), map[string]any{"status": map[string]any{"from": string(cur.Status), "to": string(t.Status)}}))
+			action, "transformation", core.Ref(t.ID), map[string]any{"status": map[string]any{"from": string(cur.Status), "to": string(t.Status)}}))
 	})
-	if err != nil {
-		return core.Transformation{}, notFound(err)
-	}
-	s.enqueue(ctx, t)
-	return t, nil
+	return t, notFound(err)
 }
 
 // Delete soft-deletes a transformation, cancelling it first if it is still
