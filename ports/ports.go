@@ -333,7 +333,13 @@ type AIProviderInfo struct {
 	Models []string
 }
 
-// AIProvider generates transformations.
+// AIProvider generates transformations. Errors follow the classes of
+// core/aierror.go: core.ERATELIMIT (with RetryAfter) and core.EUNAVAILABLE
+// are retryable, core.EUNSUPPORTED fails over without retry,
+// core.EFORBIDDEN (auth) and core.EINVALID (invalid request, content
+// policy) are final; a cancelled ctx returns an error wrapping ctx.Err().
+// Build them with core.AIRateLimited, core.AIUnavailable, ... Messages are
+// shown to users: never a key, a prompt or a raw vendor body.
 type AIProvider interface {
 	// Info names the provider and its models.
 	Info(ctx context.Context) (AIProviderInfo, error)

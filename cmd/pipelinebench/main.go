@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -35,10 +36,23 @@ import (
 func main() {
 	n := flag.Int("n", 2000, "transformations")
 	clients := flag.Int("c", 16, "concurrent API clients creating them")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "pipelinebench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*n, *clients); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "pipelinebench:", err)
-		os.Exit(1)
+		os.Exit(1) //nolint:gocritic // the profile is stopped above
 	}
 }
 
