@@ -1,0 +1,76 @@
+// Package sqs implements the Queue and Consumer ports on Amazon SQS: the
+// API enqueues, and either a Lambda function (adapters/lambda, fed by the
+// SQS event source) or a long-poll Consumer runs the jobs.
+//
+// SQS cannot hold a transformation the way asynq's task id does: two
+// enqueues of one transformation are two messages. The Consumer drops a
+// copy of a transformation it is running, or one sent before it last
+// finished that transformation (enqueued_at against its own clock), so a
+// transformation runs once per Consumer however often it was enqueued
+// while held. Copies that reach different consumers (concurrent Lambda
+// environments) are made harmless by the worker's claim: only one delivery
+// can move the row from PENDING to PROCESSING.
+package sqs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/repurpose/repurpose/ports"
+)
+
+// EnqueuedAtAttribute is the message attribute carrying the enqueue time
+// (Unix milliseconds), by which a Consumer recognises stale copies.
+const EnqueuedAtAttribute = "enqueued_at"
+
+// Queue enqueues transformation jobs on an SQS queue: the message body is
+// the job as JSON, {"transformation_id": ..., "workspace_id": ...}.
+type Queue struct {
+	client *awssqs.Client
+	url    string
+	fifo   bool
+	now    func() time.Time
+}
+
+var _ ports.Queue = (*Queue)(nil)
+
+// NewQueue returns the queue at url. A FIFO queue (.fifo) gets a message
+// group per transformation, so one slow job never blocks another.
+func NewQueue(client *awssqs.Client, url string) *Queue {
+	return &Queue{client: client, url: url, fifo: strings.HasSuffix(url, ".fifo"), now: time.Now}
+}
+
+// Enqueue implements ports.Queue. On a FIFO queue the deduplication id is
+// fixed per call, so the SDK's own retries of the send never duplicate it,
+// while a later Enqueue (a retry from FAILED, a sweeper nudge) is never
+// swallowed by SQS's five-minute deduplication window.
+func (q *Queue) Enqueue(ctx context.Context, job ports.Job) error {
+	body, err := json.Marshal(job)
+	if err != nil {
+		return fmt.Errorf("encode job: %w", err)
+	}
+	now := q.now().UnixMilli()
+	in := &awssqs.SendMessageInput{
+		QueueUrl:    aws.String(q.url),
+		MessageBody: aws.String(string(body)),
+		MessageAttributes: map[string]types.MessageAttributeValue{
+			EnqueuedAtAttribute: {DataType: aws.String("Number"), StringValue: aws.String(strconv.FormatInt(now, 10))},
+		},
+	}
+	if q.fifo {
+		in.MessageGroupId = aws.String(job.TransformationID.String())
+		in.MessageDeduplicationId = aws.String(job.TransformationID.String() + "-" + strconv.FormatInt(now, 36))
+	}
+	if _, err := q.client.SendMessage(ctx, in); err != nil {
+		return fmt.Errorf("enqueue transformation %s: %w", job.TransformationID, err)
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+package sqs_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/fx"
+
+	"github.com/repurpose/repurpose/adapters/sqs"
+	"github.com/repurpose/repurpose/adapters/sqs/sqstest"
+	"github.com/repurpose/repurpose/ports"
+	"github.com/repurpose/repurpose/ports/porttest"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestQueue(t *testing.T) {
+	t.Parallel()
+	client := sqstest.Client(sqstest.Endpoint(t))
+	porttest.TestQueue(t, func(t *testing.T) (ports.Queue, ports.Consumer) {
+		url := sqstest.NewQueue(t, client, nil)
+		return sqs.NewQueue(client, url), sqs.NewConsumer(client, url, sqs.ConsumerOptions{
+			WaitTime:        2 * time.Second,
+			RetryDelay:      func(int) time.Duration { return 0 },
+			ShutdownTimeout: 2 * time.Second,
+			Logger:          quiet(),
+		})
+	})
+}
+
+func receiveAll(t *testing.T, client *awssqs.Client, url string, want int) []string {
+	t.Helper()
+	var bodies []string
+	deadline := time.Now().Add(15 * time.Second)
+	for len(bodies) < want && time.Now().Before(deadline) {
+		out, err := client.ReceiveMessage(t.Context(), &awssqs.ReceiveMessageInput{QueueUrl: aws.String(url),
+			MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: []string{"All"}})
+		require.NoError(t, err)
+		for _, m := range out.Messages {
+			bodies = append(bodies, aws.ToString(m.Body))
+			require.Contains(t, m.MessageAttributes, sqs.EnqueuedAtAttribute)
+		}
+	}
+	return bodies
+}
+
+// The message body is the job as JSON, the contract of the worker
+// function's SQS records.
+func TestEnqueueMessage(t *testing.T) {
+	t.Parallel()
+	client := sqstest.Client(sqstest.Endpoint(t))
+	url := sqstest.NewQueue(t, client, nil)
+	job := ports.Job{TransformationID: uuid.New(), WorkspaceID: uuid.New()}
+	require.NoError(t, sqs.NewQueue(client, url).Enqueue(t.Context(), job))
+	bodies := receiveAll(t, client, url, 1)
+	require.Len(t, bodies, 1)
+	var raw map[string]string
+	require.NoError(t, json.Unmarshal([]byte(bodies[0]), &raw))
+	require.Equal(t, map[string]string{"transformation_id": job.TransformationID.String(), "workspace_id": job.WorkspaceID.String()}, raw)
+}
+
+// On a FIFO queue each Enqueue is its own message: SQS's deduplication
+// window must not swallow a later enqueue (a retry from FAILED).
+func TestEnqueueFIFO(t *testing.T) {
+	t.Parallel()
+	client := sqstest.Client(sqstest.Endpoint(t))
+	out, err := client.CreateQueue(t.Context(), &awssqs.CreateQueueInput{QueueName: aws.String("test-" + uuid.NewString()[:8] + ".fifo"),
+		Attributes: map[string]string{"FifoQueue": "true"}})
+	require.NoError(t, err)
+	url := aws.ToString(out.QueueUrl)
+	t.Cleanup(func() { _, _ = client.DeleteQueue(context.Background(), &awssqs.DeleteQueueInput{QueueUrl: aws.String(url)}) })
+	q := sqs.NewQueue(client, url)
+	job := ports.Job{TransformationID: uuid.New(), WorkspaceID: uuid.New()}
+	require.NoError(t, q.Enqueue(t.Context(), job))
+	time.Sleep(2 * time.Millisecond) // the deduplication id has millisecond resolution
+	require.NoError(t, q.Enqueue(t.Context(), job))
+	require.Len(t, receiveAll(t, client, url, 2), 2)
+}
+
+// Stats counts visible messages as pending and received ones as active.
+func TestInspector(t *testing.T) {
+	t.Parallel()
+	client := sqstest.Client(sqstest.Endpoint(t))
+	url := sqstest.NewQueue(t, client, nil)
+	q, in := sqs.NewQueue(client, url), sqs.NewInspector(client, url)
+	for range 3 {
+		require.NoError(t, q.Enqueue(t.Context(), ports.Job{TransformationID: uuid.New(), WorkspaceID: uuid.New()}))
+	}
+	_, err := client.ReceiveMessage(t.Context(), &awssqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 1})
+	require.NoError(t, err)
+	stats, err := in.Stats(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 2, stats.Pending)
+	require.Equal(t, 1, stats.Active)
+	require.NotEmpty(t, stats.Queue)
+	workers, err := in.Workers(t.Context())
+	require.NoError(t, err)
+	require.Empty(t, workers)
+}
+
+func TestDefaultRetryDelay(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, 2*time.Second, sqs.DefaultRetryDelay(0))
+	require.Equal(t, 2*time.Second, sqs.DefaultRetryDelay(1))
+	require.Equal(t, 8*time.Second, sqs.DefaultRetryDelay(3))
+	require.Equal(t, 5*time.Minute, sqs.DefaultRetryDelay(50))
+}
+
+// The module's graph is complete given its Config and a logger.
+func TestModule(t *testing.T) {
+	t.Parallel()
+	err := fx.ValidateApp(sqs.Module,
+		fx.Supply(sqs.Config{QueueURL: "http://127.0.0.1:1/000000000000/q"}, quiet()),
+		fx.Invoke(func(ports.Queue, ports.Consumer, ports.QueueInspector) {}))
+	require.NoError(t, err)
+}
