@@ -76,7 +76,9 @@ func TestEnqueueFIFO(t *testing.T) {
 		Attributes: map[string]string{"FifoQueue": "true"}})
 	require.NoError(t, err)
 	url := aws.ToString(out.QueueUrl)
-	t.Cleanup(func() { _, _ = client.DeleteQueue(context.Background(), &awssqs.DeleteQueueInput{QueueUrl: aws.String(url)}) })
+	t.Cleanup(func() {
+		_, _ = client.DeleteQueue(context.Background(), &awssqs.DeleteQueueInput{QueueUrl: aws.String(url)})
+	})
 	q := sqs.NewQueue(client, url)
 	job := ports.Job{TransformationID: uuid.New(), WorkspaceID: uuid.New()}
 	require.NoError(t, q.Enqueue(t.Context(), job))

@@ -1,0 +1,127 @@
+// Package lambda is the driving adapter of the Lambda deployment: API
+// Gateway HTTP API (payload format 2.0) events served by the platform's
+// http.Handler, and SQS batches run by the transformation worker with
+// partial batch responses (ReportBatchItemFailures).
+//
+// Responses are buffered by API Gateway: the streaming routes (SSE and
+// WebSocket) have no use there; clients poll the transformation instead.
+package lambda
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+	"github.com/google/uuid"
+
+	"github.com/repurpose/repurpose/core"
+	"github.com/repurpose/repurpose/ports"
+)
+
+// API serves API Gateway HTTP API events through an http.Handler.
+type API struct {
+	proxy *httpadapter.HandlerAdapterV2
+}
+
+// NewAPI returns the API Gateway front of h.
+func NewAPI(h http.Handler) *API { return &API{proxy: httpadapter.NewV2(h)} }
+
+// Handle turns the event into a request (the caller's IP from the request
+// context as RemoteAddr), serves it and returns the buffered response.
+func (a *API) Handle(ctx context.Context, e events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return a.proxy.ProxyWithContext(ctx, e)
+}
+
+// SQSWorkerOptions tunes SQSWorker. Zero values take the defaults.
+type SQSWorkerOptions struct {
+	// Concurrency is how many records of a batch run at once (default:
+	// the whole batch).
+	Concurrency int
+	// Reserve is kept back from the invocation's deadline so that a job
+	// cut short can put its transformation back to PENDING and the batch
+	// response still reaches Lambda (default 5s, at most a fifth of the
+	// time left).
+	Reserve time.Duration
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// SQSWorker runs the transformation jobs of an SQS batch.
+type SQSWorker struct {
+	handle ports.JobHandler
+	opts   SQSWorkerOptions
+}
+
+// NewSQSWorker returns the SQS front of handle (the worker's Handle).
+func NewSQSWorker(handle ports.JobHandler, opts SQSWorkerOptions) *SQSWorker {
+	if opts.Reserve <= 0 {
+		opts.Reserve = 5 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &SQSWorker{handle: handle, opts: opts}
+}
+
+// Handle runs every record of the batch and reports the failed ones
+// alone, so SQS redelivers only those (after their visibility timeout,
+// until the queue's redrive policy moves them to the dead-letter queue).
+// A record whose handler returns nil or core.ErrNotFound (a duplicate
+// delivery, a cancelled job) succeeds; any other error fails it. A body
+// that is not a job fails too, and ends up in the dead-letter queue for a
+// person to look at.
+func (w *SQSWorker) Handle(ctx context.Context, e events.SQSEvent) (events.SQSEventResponse, error) {
+	if deadline, ok := ctx.Deadline(); ok {
+		reserve := min(w.opts.Reserve, time.Until(deadline)/5)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-reserve))
+		defer cancel()
+	}
+	limit := w.opts.Concurrency
+	if limit <= 0 {
+		limit = max(len(e.Records), 1)
+	}
+	failed := make([]bool, len(e.Records))
+	slots := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i, r := range e.Records {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := w.run(ctx, r); err != nil {
+				failed[i] = true
+				w.opts.Logger.WarnContext(ctx, "sqs record failed; SQS delivers it again", "message_id", r.MessageId, "err", err)
+			}
+		})
+	}
+	wg.Wait()
+	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	for i, r := range e.Records {
+		if failed[i] {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+// ErrNotAJob is the failure of a record whose body is not a job.
+var ErrNotAJob = errors.New("the message is not a transformation job")
+
+func (w *SQSWorker) run(ctx context.Context, r events.SQSMessage) error {
+	var job ports.Job
+	if err := json.Unmarshal([]byte(r.Body), &job); err != nil || job.TransformationID == uuid.Nil {
+		return fmt.Errorf("%w: %v", ErrNotAJob, err)
+	}
+	err := w.handle(ctx, job)
+	if err == nil || errors.Is(err, core.ErrNotFound) {
+		return nil
+	}
+	return fmt.Errorf("transformation %s: %w", job.TransformationID, err)
+}

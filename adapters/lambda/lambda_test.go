@@ -1,0 +1,152 @@
+package lambda_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/repurpose/repurpose/adapters/lambda"
+	"github.com/repurpose/repurpose/core"
+	"github.com/repurpose/repurpose/ports"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func record(t *testing.T, id string, job any) events.SQSMessage {
+	t.Helper()
+	body, err := json.Marshal(job)
+	require.NoError(t, err)
+	return events.SQSMessage{MessageId: id, Body: string(body)}
+}
+
+// Only the records that fail are reported; nil and core.ErrNotFound (a
+// duplicate delivery) succeed, a body that is not a job fails.
+func TestSQSWorkerReportsFailedRecordsAlone(t *testing.T) {
+	t.Parallel()
+	ok, dup, flaky := ports.Job{TransformationID: uuid.New(), WorkspaceID: uuid.New()},
+		ports.Job{TransformationID: uuid.New(), WorkspaceID: uuid.New()}, ports.Job{TransformationID: uuid.New(), WorkspaceID: uuid.New()}
+	var mu sync.Mutex
+	seen := map[ports.Job]int{}
+	w := lambda.NewSQSWorker(func(_ context.Context, j ports.Job) error {
+		mu.Lock()
+		seen[j]++
+		mu.Unlock()
+		switch j {
+		case dup:
+			return fmt.Errorf("claim: %w", core.ErrNotFound)
+		case flaky:
+			return errors.New("provider unavailable")
+		}
+		return nil
+	}, lambda.SQSWorkerOptions{Logger: quiet()})
+	resp, err := w.Handle(t.Context(), events.SQSEvent{Records: []events.SQSMessage{
+		record(t, "m-ok", ok), record(t, "m-dup", dup), record(t, "m-flaky", flaky),
+		{MessageId: "m-junk", Body: "not json"}, record(t, "m-empty", map[string]string{}),
+	}})
+	require.NoError(t, err)
+	var ids []string
+	for _, f := range resp.BatchItemFailures {
+		ids = append(ids, f.ItemIdentifier)
+	}
+	require.ElementsMatch(t, []string{"m-flaky", "m-junk", "m-empty"}, ids)
+	require.Equal(t, map[ports.Job]int{ok: 1, dup: 1, flaky: 1}, seen, "each job handled once, intact")
+
+	resp, err = w.Handle(t.Context(), events.SQSEvent{Records: []events.SQSMessage{record(t, "m-ok", ok)}})
+	require.NoError(t, err)
+	require.NotNil(t, resp.BatchItemFailures, "an empty list rather than null")
+	require.Empty(t, resp.BatchItemFailures)
+}
+
+// Records run concurrently up to the limit.
+func TestSQSWorkerConcurrency(t *testing.T) {
+	t.Parallel()
+	var running, peak atomic.Int32
+	gate := make(chan struct{})
+	w := lambda.NewSQSWorker(func(ctx context.Context, _ ports.Job) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		<-gate
+		return nil
+	}, lambda.SQSWorkerOptions{Concurrency: 2, Logger: quiet()})
+	var recs []events.SQSMessage
+	for i := range 5 {
+		recs = append(recs, record(t, fmt.Sprint(i), ports.Job{TransformationID: uuid.New()}))
+	}
+	done := make(chan events.SQSEventResponse)
+	go func() {
+		resp, _ := w.Handle(context.Background(), events.SQSEvent{Records: recs})
+		done <- resp
+	}()
+	require.Eventually(t, func() bool { return running.Load() == 2 }, 5*time.Second, time.Millisecond)
+	close(gate)
+	select {
+	case resp := <-done:
+		require.Empty(t, resp.BatchItemFailures)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Handle did not return")
+	}
+	require.EqualValues(t, 2, peak.Load())
+}
+
+// Jobs get a deadline before the invocation's, so that an interrupted job
+// can still put its transformation back and the response reach Lambda.
+func TestSQSWorkerKeepsAReserve(t *testing.T) {
+	t.Parallel()
+	var (
+		left        time.Duration
+		hasDeadline bool
+	)
+	w := lambda.NewSQSWorker(func(ctx context.Context, _ ports.Job) error {
+		var d time.Time
+		d, hasDeadline = ctx.Deadline()
+		left = time.Until(d)
+		return nil
+	}, lambda.SQSWorkerOptions{Reserve: 5 * time.Second, Logger: quiet()})
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	_, err := w.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{record(t, "m", ports.Job{TransformationID: uuid.New()})}})
+	require.NoError(t, err)
+	require.True(t, hasDeadline)
+	require.Greater(t, left, 50*time.Second)
+	require.LessOrEqual(t, left, 55*time.Second)
+}
+
+// The API adapter serves the HTTP API event with the handler: method,
+// path, query, headers, body and the caller's IP go in; status, headers
+// and body come out.
+func TestAPI(t *testing.T) {
+	t.Parallel()
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_ = json.NewEncoder(w).Encode(map[string]string{"method": r.Method, "path": r.URL.Path, "q": r.URL.Query().Get("q"),
+			"auth": r.Header.Get("Authorization"), "body": string(body), "remote": r.RemoteAddr})
+	})
+	resp, err := lambda.NewAPI(h).Handle(t.Context(), events.APIGatewayV2HTTPRequest{
+		RawPath: "/api/documents", RawQueryString: "q=x", Headers: map[string]string{"authorization": "Bearer t"},
+		Body:           `{"a":1}`,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: "/api/documents", SourceIP: "203.0.113.9"}},
+	})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	require.Equal(t, "application/json", resp.Headers["Content-Type"])
+	var got map[string]string
+	require.NoError(t, json.Unmarshal([]byte(resp.Body), &got))
+	require.Equal(t, map[string]string{"method": "POST", "path": "/api/documents", "q": "x", "auth": "Bearer t", "body": `{"a":1}`,
+		"remote": "203.0.113.9"}, got)
+}
