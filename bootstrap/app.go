@@ -214,6 +214,7 @@ func runConsumer(lc fx.Lifecycle, cfg *Config, consumer ports.Consumer, w *trans
 			cancel()
 			select {
 			case <-done:
+				w.Close()
 				return nil
 			case <-stop.Done():
 				return stop.Err()

@@ -23,10 +23,13 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 	"github.com/hibiken/asynq"
 	"go.uber.org/fx"
 
@@ -115,6 +118,15 @@ func run(n, clients int) error {
 		return err
 	}
 
+	// Completion is watched the way a client would, over the WebSocket,
+	// so that waiting adds no polling load; a slow poll of the list is
+	// the safety net for events a slow reader missed.
+	completions, stopWatch, err := c.watchCompletions()
+	if err != nil {
+		return err
+	}
+	defer stopWatch()
+
 	began := time.Now()
 	ids := make(chan string, n)
 	var next atomic.Int64
@@ -142,16 +154,14 @@ func run(n, clients int) error {
 	}
 	created := time.Since(began)
 
-	// Wait until every one is final, reading the list newest first.
+	// Wait until every one is COMPLETED.
 	type row struct {
 		Status    string     `json:"status"`
 		CreatedAt time.Time  `json:"created_at"`
 		StartedAt *time.Time `json:"started_at"`
 	}
-	var rows []row
-	deadline := time.Now().Add(10 * time.Minute)
-	for {
-		rows = rows[:0]
+	list := func() ([]row, int, error) {
+		var rows []row
 		cursor := ""
 		for {
 			var page struct {
@@ -159,7 +169,7 @@ func run(n, clients int) error {
 				NextCursor      *string `json:"next_cursor"`
 			}
 			if err := c.call("GET", "/api/transformations?limit=100&cursor="+cursor, nil, &page); err != nil {
-				return err
+				return nil, 0, err
 			}
 			rows = append(rows, page.Transformations...)
 			if page.NextCursor == nil {
@@ -173,15 +183,35 @@ func run(n, clients int) error {
 				done++
 			}
 		}
-		if done == n {
-			break
+		return rows, done, nil
+	}
+	deadline := time.After(10 * time.Minute)
+	poll := time.NewTicker(time.Second)
+	defer poll.Stop()
+	completed := map[string]bool{}
+wait:
+	for {
+		select {
+		case id := <-completions:
+			completed[id] = true
+			if len(completed) == n {
+				break wait
+			}
+		case <-poll.C:
+			if _, done, err := list(); err != nil {
+				return err
+			} else if done == n {
+				break wait
+			}
+		case <-deadline:
+			return fmt.Errorf("only %d of %d completed", len(completed), n)
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("only %d of %d completed", done, n)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	total := time.Since(began)
+	rows, _, err := list()
+	if err != nil {
+		return err
+	}
 	pickups := make([]time.Duration, 0, len(rows))
 	for _, r := range rows {
 		if r.StartedAt != nil {
@@ -292,6 +322,44 @@ func (c *client) call(method, path string, body, out any) error {
 		return json.NewDecoder(resp.Body).Decode(out)
 	}
 	return nil
+}
+
+// watchCompletions opens the WebSocket and sends the id of every
+// transformation_completed event to the returned channel.
+func (c *client) watchCompletions() (<-chan string, func(), error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	conn, resp, err := websocket.Dial(ctx, strings.Replace(c.base, "http", "ws", 1)+"/api/ws?token="+c.token, nil)
+	if err != nil {
+		cancel()
+		return nil, nil, fmt.Errorf("open the WebSocket: %w", err)
+	}
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
+	conn.SetReadLimit(1 << 20)
+	out := make(chan string, 1024)
+	go func() {
+		defer conn.CloseNow() //nolint:errcheck // best effort
+		for {
+			var msg struct {
+				Type string `json:"type"`
+				Data struct {
+					TransformationID string `json:"transformation_id"`
+				} `json:"data"`
+			}
+			if err := wsjson.Read(ctx, conn, &msg); err != nil {
+				return
+			}
+			if msg.Type == "transformation_completed" {
+				select {
+				case out <- msg.Data.TransformationID:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, cancel, nil
 }
 
 func (c *client) login() error {

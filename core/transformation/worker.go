@@ -5,8 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/repurpose/repurpose/core"
 	"github.com/repurpose/repurpose/core/transform"
@@ -34,6 +36,7 @@ type Worker struct {
 	limits   Limits
 	cfg      WorkerConfig
 	log      *slog.Logger
+	cancels  *cancelWatcher
 }
 
 // NewWorker wires a worker.
@@ -47,8 +50,17 @@ func NewWorker(uow ports.UnitOfWork, provider ports.AIProvider, events ports.Eve
 	if cfg.HeartbeatEvery <= 0 {
 		cfg.HeartbeatEvery = 10 * time.Second
 	}
-	return &Worker{uow: uow, provider: provider, events: events, clock: clock, limits: limits, cfg: cfg, log: log}
+	return &Worker{uow: uow, provider: provider, events: events, clock: clock, limits: limits, cfg: cfg, log: log,
+		cancels: newCancelWatcher(events, cancelWatchLinger, log)}
 }
+
+// cancelWatchLinger is how long a workspace's cancel subscription outlives
+// its last running job.
+const cancelWatchLinger = 30 * time.Second
+
+// Close ends the worker's event subscriptions; call it after the consumer
+// stopped.
+func (w *Worker) Close() { w.cancels.close() }
 
 // ErrWorkspaceBusy is returned when the workspace already runs as many jobs
 // as its plan allows: the queue delivers the job again later, so one tenant
@@ -73,27 +85,25 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 		if err != nil {
 			return err
 		}
-		cur, err := tx.Transformations().Get(ctx, job.TransformationID)
-		if err != nil {
+		if limit := w.limits(ws.Plan).ConcurrentTransformations; limit > 0 {
+			running, err := tx.Transformations().CountProcessing(ctx)
+			if err != nil {
+				return err
+			}
+			if running >= limit {
+				return ErrWorkspaceBusy
+			}
+		}
+		// The claim is conditional: a job that is no longer PENDING
+		// (claimed by a duplicate delivery, cancelled, deleted) is
+		// ErrNotFound, and the transaction changes nothing.
+		if t, err = tx.Transformations().Claim(ctx, job.TransformationID, w.clock.Now()); err != nil {
 			return err
 		}
-		if cur.Status != core.StatusPending {
-			return core.ErrNotFound // already claimed, cancelled or final
-		}
-		limits := w.limits(ws.Plan)
-		running, err := tx.Transformations().CountProcessing(ctx)
-		if err != nil {
-			return err
-		}
-		if limits.ConcurrentTransformations > 0 && running >= limits.ConcurrentTransformations {
-			return ErrWorkspaceBusy
-		}
-		if doc, err = tx.Documents().Get(ctx, cur.DocumentID); errors.Is(err, core.ErrNotFound) {
+		if doc, err = tx.Documents().Get(ctx, t.DocumentID); errors.Is(err, core.ErrNotFound) {
 			doc = core.Document{}
-		} else if err != nil {
-			return err
+			return nil
 		}
-		t, err = tx.Transformations().Claim(ctx, job.TransformationID, w.clock.Now())
 		return err
 	})
 	if errors.Is(err, core.ErrNotFound) {
@@ -109,7 +119,8 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	cancelled := w.watchCancellation(runCtx, t, stop)
+	cancelled, release := w.cancels.watch(ctx, t.WorkspaceID, t.ID, stop)
+	defer release()
 
 	start := w.clock.Now()
 	typ := transform.Type(t.Type)
@@ -118,9 +129,10 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 	var (
 		mu       sync.Mutex
 		produced int
+		unsent   strings.Builder // text streamed since the last progress event
 		lastSent time.Time
 	)
-	expected := max(400, len(doc.Text)/2)
+	expected := max(400, utf8.RuneCountInString(doc.Text)/2)
 	progress := 0
 	gone := false // guarded by mu
 	beat := func(force bool) error {
@@ -132,7 +144,11 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 		}
 		lastSent = now
 		progress = max(progress, min(95, 5+90*produced/expected))
-		if err := w.progress(ctx, t, progress, "generating", now); err != nil {
+		// Progress events carry the text streamed since the previous one,
+		// so a client can show the output as it is written.
+		partial := map[string]any{"delta": unsent.String(), "output_chars": produced}
+		unsent.Reset()
+		if err := w.progress(ctx, t, progress, "generating", now, partial); err != nil {
 			if errors.Is(err, core.ErrNotFound) {
 				gone = true // no longer PROCESSING: cancelled or reclaimed
 			}
@@ -155,7 +171,8 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 	}()
 	res, genErr := w.provider.GenerateStream(runCtx, req, func(delta string) error {
 		mu.Lock()
-		produced += len(delta)
+		produced += utf8.RuneCountInString(delta)
+		unsent.WriteString(delta)
 		mu.Unlock()
 		return beat(false)
 	})
@@ -205,38 +222,7 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 	return nil
 }
 
-// watchCancellation stops the run when a cancel event for t arrives; the
-// returned func reports whether that happened.
-func (w *Worker) watchCancellation(ctx context.Context, t core.Transformation, stop func()) func() bool {
-	var (
-		mu  sync.Mutex
-		hit bool
-	)
-	events, cancel, err := w.events.Subscribe(ctx, t.WorkspaceID)
-	if err != nil {
-		w.log.WarnContext(ctx, "subscribe for cancellation; relying on progress writes", "err", err)
-		return func() bool { return false }
-	}
-	go func() {
-		defer cancel()
-		for e := range events {
-			if e.Type == EventCancelled && e.TransformationID == t.ID {
-				mu.Lock()
-				hit = true
-				mu.Unlock()
-				stop()
-				return
-			}
-		}
-	}()
-	return func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return hit
-	}
-}
-
-func (w *Worker) progress(ctx context.Context, t core.Transformation, progress int, message string, now time.Time) error {
+func (w *Worker) progress(ctx context.Context, t core.Transformation, progress int, message string, now time.Time, extra map[string]any) error {
 	err := w.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
 		return tx.Transformations().Progress(ctx, t.ID, progress, message, now)
 	})
@@ -244,7 +230,7 @@ func (w *Worker) progress(ctx context.Context, t core.Transformation, progress i
 		return err
 	}
 	t.Progress, t.Message, t.UpdatedAt = progress, message, now
-	publish(ctx, w.events, w.log, w.clock, EventProgress, t, nil)
+	publish(ctx, w.events, w.log, w.clock, EventProgress, t, extra)
 	return nil
 }
 

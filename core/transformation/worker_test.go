@@ -497,6 +497,7 @@ func TestWorkerPublishesProgress(t *testing.T) {
 	require.NoError(t, w.Handle(context.Background(), job))
 
 	var types []string
+	var streamed strings.Builder
 	lastProgress := -1
 	deadline := time.After(wait)
 	for len(types) == 0 || types[len(types)-1] != transformation.EventCompleted {
@@ -513,6 +514,10 @@ func TestWorkerPublishesProgress(t *testing.T) {
 				require.GreaterOrEqual(t, progress, lastProgress, "progress never goes back")
 				require.LessOrEqual(t, progress, 95)
 				lastProgress = progress
+				delta, ok := e.Data["delta"].(string)
+				require.True(t, ok, "progress carries the text streamed since the last event: %#v", e.Data)
+				streamed.WriteString(delta)
+				require.Equal(t, utf8.RuneCountInString(streamed.String()), e.Data["output_chars"])
 			}
 			if e.Type == transformation.EventCompleted {
 				require.Equal(t, string(core.StatusCompleted), e.Data["status"])
@@ -523,6 +528,7 @@ func TestWorkerPublishesProgress(t *testing.T) {
 		}
 	}
 	require.GreaterOrEqual(t, len(types), 3, "got %v", types)
+	require.Equal(t, strings.Repeat("word ", 100), streamed.String(), "the deltas of the progress events add up to the streamed text")
 	require.Equal(t, transformation.EventStarted, types[0], "got %v", types)
 	for _, typ := range types[1 : len(types)-1] {
 		require.Equal(t, transformation.EventProgress, typ, "only progress between started and completed; got %v", types)
@@ -591,4 +597,64 @@ func TestSweeperRecoversLostAndStalledJobs(t *testing.T) {
 	got := f.get(t, stalled.TransformationID)
 	require.Equal(t, core.StatusCompleted, got.Status)
 	require.Equal(t, 2, got.Attempts, "the dead worker's attempt counts")
+}
+
+// countingBus counts subscriptions of the bus it wraps.
+type countingBus struct {
+	ports.EventBus
+	mu   sync.Mutex
+	subs int
+}
+
+func (b *countingBus) Subscribe(ctx context.Context, workspaceID uuid.UUID) (<-chan ports.Event, func(), error) {
+	b.mu.Lock()
+	b.subs++
+	b.mu.Unlock()
+	return b.EventBus.Subscribe(ctx, workspaceID)
+}
+
+func (b *countingBus) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.subs
+}
+
+// The jobs of one workspace share one cancel subscription, and a cancel
+// still stops exactly the job it names.
+func TestWorkerSharesOneCancelSubscriptionPerWorkspace(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, core.PlanLimits{})
+	bus := &countingBus{EventBus: f.bus}
+	g := newGate(t, false)
+	w := transformation.NewWorker(f.uow, g, bus, ports.SystemClock{}, f.limits, transformation.WorkerConfig{}, discard())
+	t.Cleanup(w.Close)
+
+	const n = 4
+	jobs := make([]ports.Job, n)
+	done := make([]<-chan error, n)
+	for i := range n {
+		jobs[i] = f.create(t, "SUMMARY", nil)
+		done[i] = handleAsync(context.Background(), w, jobs[i])
+	}
+	for range n {
+		g.waitStarted(t)
+	}
+	require.Equal(t, 1, bus.count(), "one subscription serves every running job of the workspace")
+
+	_, err := f.svc.Cancel(f.owner, jobs[0].TransformationID)
+	require.NoError(t, err)
+	require.NoError(t, waitErr(t, done[0], "cancelled job"))
+	require.Equal(t, core.StatusCancelled, f.get(t, jobs[0].TransformationID).Status)
+
+	g.Release()
+	for i := 1; i < n; i++ {
+		require.NoError(t, waitErr(t, done[i], "released job"))
+		require.Equal(t, core.StatusCompleted, f.get(t, jobs[i].TransformationID).Status, "a cancel of another job does not stop this one")
+	}
+
+	// A later job reuses the lingering subscription.
+	job := f.create(t, "SUMMARY", nil)
+	require.NoError(t, w.Handle(context.Background(), job))
+	require.Equal(t, core.StatusCompleted, f.get(t, job.TransformationID).Status)
+	require.Equal(t, 1, bus.count())
 }
