@@ -1,0 +1,323 @@
+// Package openai is the AI provider "openai": OpenAI's Chat Completions API
+// through the official SDK (github.com/openai/openai-go/v3), so request
+// encoding, SSE decoding and API changes stay the vendor's job. With a base
+// URL it serves any OpenAI-compatible server (Ollama, vLLM, llama.cpp), which
+// may need no key. The SDK's own retries are off: the router retries, fails
+// over and honours Retry-After across providers.
+package openai
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+
+	"github.com/repurpose/repurpose/adapters/aiproviders/retryafter"
+	"github.com/repurpose/repurpose/core"
+	"github.com/repurpose/repurpose/core/transform"
+	"github.com/repurpose/repurpose/ports"
+)
+
+// Name identifies the provider in results, errors and /api/providers.
+const Name = "openai"
+
+// Defaults for a zero Config field.
+const (
+	// DefaultModel is small, cheap and good at rewriting text.
+	DefaultModel = "gpt-4o-mini"
+	// DefaultTimeout bounds one whole call, streaming included.
+	DefaultTimeout = 2 * time.Minute
+	// DefaultMaxOutputTokens fits the longest catalog output (a blog post
+	// or a newsletter) with room to spare.
+	DefaultMaxOutputTokens = 4096
+)
+
+// Config configures the provider.
+type Config struct {
+	// APIKey is OPENAI_API_KEY; required unless BaseURL is set.
+	APIKey string
+	// BaseURL (OPENAI_BASE_URL) points at an OpenAI-compatible server,
+	// e.g. http://localhost:11434/v1 for Ollama; empty is OpenAI's API.
+	BaseURL string
+	// Model (OPENAI_MODEL); DefaultModel when empty.
+	Model string
+	// Timeout bounds one call, streaming included; DefaultTimeout when zero.
+	Timeout time.Duration
+	// MaxOutputTokens caps each answer; DefaultMaxOutputTokens when zero.
+	MaxOutputTokens int
+	// HTTPClient replaces the SDK's default client (tests, proxies).
+	HTTPClient *http.Client
+}
+
+// Provider calls OpenAI's Chat Completions API. It is safe for concurrent
+// use.
+type Provider struct {
+	client    openai.Client
+	model     string
+	timeout   time.Duration
+	maxTokens int
+}
+
+var _ ports.AIProvider = (*Provider)(nil)
+
+// New returns a provider for cfg. A missing key is a core.EINVALID config
+// error unless cfg.BaseURL names a (possibly keyless) compatible server.
+func New(cfg Config) (*Provider, error) {
+	if cfg.APIKey == "" && cfg.BaseURL == "" {
+		return nil, core.Errorf(core.EINVALID, "the openai provider needs OPENAI_API_KEY (or OPENAI_BASE_URL for an OpenAI-compatible server)")
+	}
+	if cfg.BaseURL != "" {
+		if u, err := url.Parse(cfg.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, core.Errorf(core.EINVALID, "OPENAI_BASE_URL must be an http(s) URL")
+		}
+	}
+	p := &Provider{model: cfg.Model, timeout: cfg.Timeout, maxTokens: cfg.MaxOutputTokens}
+	if p.model == "" {
+		p.model = DefaultModel
+	}
+	if p.timeout <= 0 {
+		p.timeout = DefaultTimeout
+	}
+	if p.maxTokens <= 0 {
+		p.maxTokens = DefaultMaxOutputTokens
+	}
+	// Explicit options come after the SDK's environment defaults and
+	// override them, so the process environment can't redirect us.
+	opts := []option.RequestOption{option.WithMaxRetries(0), option.WithAPIKey(cfg.APIKey)}
+	if cfg.BaseURL != "" {
+		opts = append(opts, option.WithBaseURL(cfg.BaseURL))
+	} else {
+		opts = append(opts, option.WithBaseURL("https://api.openai.com/v1/"))
+	}
+	if cfg.HTTPClient != nil {
+		opts = append(opts, option.WithHTTPClient(cfg.HTTPClient))
+	}
+	p.client = openai.NewClient(opts...)
+	return p, nil
+}
+
+// Info names the provider and its configured model; it makes no call.
+func (p *Provider) Info(context.Context) (ports.AIProviderInfo, error) {
+	return ports.AIProviderInfo{Name: Name, Models: []string{p.model}}, nil
+}
+
+// Generate runs req as one chat completion.
+func (p *Provider) Generate(ctx context.Context, req ports.AIRequest) (ports.AIResult, error) {
+	params, err := p.params(req)
+	if err != nil {
+		return ports.AIResult{}, err
+	}
+	callCtx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	resp, err := p.client.Chat.Completions.New(callCtx, params)
+	if err != nil {
+		return ports.AIResult{}, p.interpretError(ctx, callCtx, err)
+	}
+	if len(resp.Choices) == 0 {
+		return ports.AIResult{}, core.AIUnavailable(Name, errors.New("malformed response: no choices"))
+	}
+	choice := resp.Choices[0]
+	if choice.Message.Refusal != "" || choice.FinishReason == "content_filter" {
+		return ports.AIResult{}, core.AIRejected(Name, "content policy", nil)
+	}
+	return p.result(choice.Message.Content, resp.Model, resp.Usage), nil
+}
+
+// GenerateStream runs req as a streamed chat completion, asking for the
+// usage in the final chunk (stream_options.include_usage).
+func (p *Provider) GenerateStream(ctx context.Context, req ports.AIRequest, onDelta func(delta string) error) (ports.AIResult, error) {
+	params, err := p.params(req)
+	if err != nil {
+		return ports.AIResult{}, err
+	}
+	params.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
+	callCtx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	stream := p.client.Chat.Completions.NewStreaming(callCtx, params)
+	defer stream.Close()
+	var (
+		text  strings.Builder
+		model string
+		usage openai.CompletionUsage
+	)
+	for stream.Next() {
+		chunk := stream.Current()
+		if chunk.Model != "" {
+			model = chunk.Model
+		}
+		if chunk.JSON.Usage.Valid() {
+			usage = chunk.Usage
+		}
+		if len(chunk.Choices) == 0 {
+			continue
+		}
+		choice := chunk.Choices[0]
+		if choice.Delta.Refusal != "" || choice.FinishReason == "content_filter" {
+			return ports.AIResult{}, core.AIRejected(Name, "content policy", nil)
+		}
+		if d := choice.Delta.Content; d != "" {
+			text.WriteString(d)
+			if err := onDelta(d); err != nil {
+				return ports.AIResult{}, fmt.Errorf("openai generation: deliver text: %w", err)
+			}
+		}
+	}
+	if err := stream.Err(); err != nil {
+		return ports.AIResult{}, p.interpretError(ctx, callCtx, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return ports.AIResult{}, fmt.Errorf("openai generation: %w", err)
+	}
+	return p.result(text.String(), model, usage), nil
+}
+
+func (p *Provider) result(text, model string, usage openai.CompletionUsage) ports.AIResult {
+	if model == "" {
+		model = p.model
+	}
+	return ports.AIResult{
+		Text:         text,
+		Provider:     Name,
+		Model:        model,
+		InputTokens:  int(usage.PromptTokens),
+		OutputTokens: int(usage.CompletionTokens),
+	}
+}
+
+// params builds the request: the instruction as the system message, the
+// document alone as the user message, so the document's text can't pass for
+// instructions as easily.
+func (p *Provider) params(req ports.AIRequest) (openai.ChatCompletionNewParams, error) {
+	instruction, err := instructionFor(req)
+	if err != nil {
+		return openai.ChatCompletionNewParams{}, err
+	}
+	return openai.ChatCompletionNewParams{
+		Model: p.model,
+		Messages: []openai.ChatCompletionMessageParamUnion{
+			openai.SystemMessage(instruction),
+			openai.UserMessage(req.Text),
+		},
+		MaxCompletionTokens: openai.Int(int64(p.maxTokens)),
+	}, nil
+}
+
+// instructionFor is req.Prompt, or the catalog's prompt when a caller left
+// it empty.
+func instructionFor(req ports.AIRequest) (string, error) {
+	if req.Prompt != "" {
+		return req.Prompt, nil
+	}
+	typ, ok := transform.ParseType(req.Type)
+	if !ok {
+		return "", core.Errorf(core.EINVALID, "unknown transformation type %q", req.Type)
+	}
+	return transform.BuildPrompt(typ, req.Parameters, req.Title), nil
+}
+
+// interpretError translates an SDK error into the AI error classes. ctx is
+// the caller's context, callCtx the one bounded by the provider's timeout.
+// Causes are rebuilt from safe fields (status, vendor error code), never
+// from the SDK error's text, which may quote the vendor's body.
+func (p *Provider) interpretError(ctx, callCtx context.Context, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("openai generation: %w", ctxErr)
+	}
+	if callCtx.Err() != nil {
+		return core.AIUnavailable(Name, fmt.Errorf("no answer within %s: %w", p.timeout, context.DeadlineExceeded))
+	}
+	var apiErr *openai.Error
+	if errors.As(err, &apiErr) {
+		cause := &vendorError{status: apiErr.StatusCode, code: safeToken(apiErr.Code), err: err}
+		switch status := apiErr.StatusCode; {
+		case status == http.StatusTooManyRequests:
+			var h http.Header
+			if apiErr.Response != nil {
+				h = apiErr.Response.Header
+			}
+			return core.AIRateLimited(Name, retryafter.FromHeader(h, time.Now()), cause)
+		case status == http.StatusUnauthorized || status == http.StatusForbidden:
+			return core.AIAuth(Name, cause)
+		case apiErr.Code == "content_policy_violation" || apiErr.Code == "content_filter":
+			return core.AIRejected(Name, "content policy", cause)
+		case status == http.StatusNotFound:
+			return core.AIRejected(Name, "unknown model or endpoint", cause)
+		case status == http.StatusRequestTimeout || status == http.StatusConflict || status >= 500:
+			return core.AIUnavailable(Name, cause)
+		case status >= 400:
+			return core.AIRejected(Name, "invalid request", cause)
+		default:
+			return core.AIUnavailable(Name, cause)
+		}
+	}
+	return core.AIUnavailable(Name, safeCause(err))
+}
+
+// vendorError is a cause that renders only safe fields; Unwrap keeps the
+// SDK error reachable for errors.As in logs and tests.
+type vendorError struct {
+	status int
+	code   string
+	err    error
+}
+
+func (e *vendorError) Error() string {
+	s := fmt.Sprintf("HTTP %d", e.status)
+	if e.code != "" {
+		s += " " + e.code
+	}
+	return s
+}
+
+func (e *vendorError) Unwrap() error { return e.err }
+
+// safeCause describes a transport or decoding failure without quoting a
+// response body (the SDK's stream errors embed the vendor's error event).
+func safeCause(err error) error {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return &wrapped{msg: "timeout", err: err}
+	case errors.As(err, &netErr):
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			return &wrapped{msg: "connection: " + urlErr.Err.Error(), err: err}
+		}
+		return &wrapped{msg: "connection failed", err: err}
+	default:
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			return &wrapped{msg: "connection: " + urlErr.Err.Error(), err: err}
+		}
+		return &wrapped{msg: "malformed or interrupted response", err: err}
+	}
+}
+
+type wrapped struct {
+	msg string
+	err error
+}
+
+func (e *wrapped) Error() string { return e.msg }
+func (e *wrapped) Unwrap() error { return e.err }
+
+// safeToken keeps a vendor error code only if it looks like one
+// (snake_case), so free text can't slip into a message.
+func safeToken(s string) string {
+	if len(s) > 64 {
+		return ""
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '-' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return ""
+		}
+	}
+	return s
+}
