@@ -14,8 +14,9 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
-build: ## build the server binary at bin/repurpose
+build: ## build the server binary at bin/repurpose and the AI provider plugins into bin/plugins
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/repurpose ./cmd/repurpose
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/plugins/ ./plugins/...
 
 .PHONY: run
 run: build ## run the platform with the embedded default (in memory) at http://localhost:8080 (docs at /docs)
@@ -59,13 +60,21 @@ lint: ## go vet, gofmt, golangci-lint (depguard keeps core/ and ports/ free of i
 	$(TOOLS) golangci-lint run ./...
 
 .PHONY: generate
-generate: ## regenerate mocks (mockery v3, .mockery.yml)
+generate: generate-proto ## regenerate mocks (mockery v3, .mockery.yml) and the plugin gRPC code
 	$(TOOLS) mockery
+
+.PHONY: generate-proto
+generate-proto: ## regenerate plugins/proto/aiproviderv1 (protoc: apt-get install protobuf-compiler; plugins pinned in tools/go.mod)
+	@command -v protoc >/dev/null || { echo "protoc not found: apt-get install -y protobuf-compiler" >&2; exit 1; }
+	protoc -I plugins/proto \
+		--plugin=protoc-gen-go="$$($(TOOLS) -n protoc-gen-go)" --go_out=. --go_opt=module=github.com/repurpose/repurpose \
+		--plugin=protoc-gen-go-grpc="$$($(TOOLS) -n protoc-gen-go-grpc)" --go-grpc_out=. --go-grpc_opt=module=github.com/repurpose/repurpose \
+		plugins/proto/aiprovider.proto
 
 .PHONY: tidy-check
 tidy-check: ## fail when go mod tidy or make generate would change files
 	$(GO) mod tidy && git diff --exit-code go.mod go.sum
-	$(MAKE) generate && git diff --exit-code -- ports/mocks
+	$(MAKE) generate && git diff --exit-code -- ports/mocks plugins/proto
 
 .PHONY: docs-assets
 docs-assets: ## re-fetch the pinned Swagger UI and ReDoc assets from npm
