@@ -143,9 +143,10 @@ func (p *Provider) GenerateStream(ctx context.Context, req ports.AIRequest, onDe
 	stream := p.client.Chat.Completions.NewStreaming(callCtx, params)
 	defer stream.Close()
 	var (
-		text  strings.Builder
-		model string
-		usage openai.CompletionUsage
+		text     strings.Builder
+		model    string
+		usage    openai.CompletionUsage
+		finished bool
 	)
 	for stream.Next() {
 		chunk := stream.Current()
@@ -162,6 +163,9 @@ func (p *Provider) GenerateStream(ctx context.Context, req ports.AIRequest, onDe
 		if choice.Delta.Refusal != "" || choice.FinishReason == "content_filter" {
 			return ports.AIResult{}, core.AIRejected(Name, "content policy", nil)
 		}
+		if choice.FinishReason != "" {
+			finished = true
+		}
 		if d := choice.Delta.Content; d != "" {
 			text.WriteString(d)
 			if err := onDelta(d); err != nil {
@@ -174,6 +178,10 @@ func (p *Provider) GenerateStream(ctx context.Context, req ports.AIRequest, onDe
 	}
 	if err := ctx.Err(); err != nil {
 		return ports.AIResult{}, fmt.Errorf("openai generation: %w", err)
+	}
+	if !finished {
+		// No finish_reason: the stream was cut or was not a stream at all.
+		return ports.AIResult{}, core.AIUnavailable(Name, errors.New("stream ended before a finish_reason"))
 	}
 	return p.result(text.String(), model, usage), nil
 }
@@ -281,21 +289,16 @@ func (e *vendorError) Unwrap() error { return e.err }
 // safeCause describes a transport or decoding failure without quoting a
 // response body (the SDK's stream errors embed the vendor's error event).
 func safeCause(err error) error {
+	var urlErr *url.Error
 	var netErr net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return &wrapped{msg: "timeout", err: err}
+	case errors.As(err, &urlErr):
+		return &wrapped{msg: "connection: " + urlErr.Err.Error(), err: err}
 	case errors.As(err, &netErr):
-		var urlErr *url.Error
-		if errors.As(err, &urlErr) {
-			return &wrapped{msg: "connection: " + urlErr.Err.Error(), err: err}
-		}
 		return &wrapped{msg: "connection failed", err: err}
 	default:
-		var urlErr *url.Error
-		if errors.As(err, &urlErr) {
-			return &wrapped{msg: "connection: " + urlErr.Err.Error(), err: err}
-		}
 		return &wrapped{msg: "malformed or interrupted response", err: err}
 	}
 }
