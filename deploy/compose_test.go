@@ -141,6 +141,7 @@ func TestComposeWorkerScales(t *testing.T) {
 func TestComposeEnvironment(t *testing.T) {
 	t.Parallel()
 	p := loadCompose(t)
+	known := knownEnv(t)
 	for name := range appServices {
 		s := service(t, p, name)
 		for _, key := range []string{"DATABASE_URL", "REDIS_URL", "SECRET_KEY"} {
@@ -148,6 +149,9 @@ func TestComposeEnvironment(t *testing.T) {
 		}
 		require.Equal(t, "production", env(t, s, "ENVIRONMENT"), name)
 		require.Equal(t, "/plugins", env(t, s, "PLUGIN_DIR"), "%s finds the plugins where the Dockerfile puts them", name)
+		for key := range s.Environment {
+			require.True(t, known[key], "%s: %s is no variable the app reads", name, key)
+		}
 	}
 	// SECRET_KEY has no default: compose refuses to start without one.
 	opts, err := cli.NewProjectOptions([]string{filepath.Join(repoRoot, "docker-compose.yml")},
