@@ -293,6 +293,9 @@ type vendorError struct {
 
 func (e *vendorError) Error() string {
 	s := fmt.Sprintf("HTTP %d", e.status)
+	if e.status == http.StatusOK {
+		s = "error event" // inside a stream that had started fine
+	}
 	if e.kind != "" {
 		s += " " + e.kind
 	}
