@@ -1,13 +1,24 @@
-// Command local is the offline AI provider plugin: extractive,
-// deterministic, no network and no keys. The host launches it from
-// PLUGIN_DIR; run by hand, it says it is a plugin and exits.
+// Command local is the offline AI provider plugin: extractive and
+// deterministic, no network and no keys.
+//
+// The host (adapters/aiplugin) launches it from PLUGIN_DIR; run by hand, it
+// says it is a plugin and exits.
 package main
 
 import (
-	"github.com/repurpose/repurpose/adapters/localai"
+	"fmt"
+	"os"
+
+	"github.com/repurpose/repurpose/adapters/aiproviders"
 	"github.com/repurpose/repurpose/plugins/sdk"
 )
 
 func main() {
-	sdk.Serve(localai.New())
+	provider, err := aiproviders.New("local", os.Getenv)
+	if err != nil {
+		// The error names a variable, never its value.
+		fmt.Fprintln(os.Stderr, "local plugin:", err)
+		os.Exit(1)
+	}
+	sdk.Serve(provider)
 }
