@@ -30,7 +30,7 @@ import (
 // Entry names a process the binary can run.
 type Entry string
 
-// The entry points of cmd/repurpose (and, later, the Lambda functions).
+// The entry points of cmd/repurpose (the Lambda ones are in lambda.go).
 const (
 	Serve   Entry = "serve"
 	Worker  Entry = "worker"
@@ -38,7 +38,7 @@ const (
 )
 
 // Entries lists every entry point, for the graph validation test.
-var Entries = []Entry{Serve, Worker, Migrate}
+var Entries = []Entry{Serve, Worker, Migrate, LambdaAPI, LambdaWorker, LambdaSweeper}
 
 // ErrWorkerNeedsRedis is returned for `worker` without REDIS_URL: without a
 // shared queue the in-process worker of `serve` does the work.
@@ -85,7 +85,12 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 			httpapi.Module,
 			fx.Invoke(runConsumer, runSweeper),
 		), nil
-	case Serve:
+	case LambdaWorker, LambdaSweeper:
+		return lambdaOptions(common, cfg, pg, entry)
+	case Serve, LambdaAPI:
+		if err := checkLambda(cfg, entry); err != nil {
+			return nil, err
+		}
 		var memoryBackends []string
 		opts := []fx.Option{common,
 			fx.Supply(jwt.Config{Key: cfg.SigningKey(), Previous: toBytes(cfg.PreviousSecretKeys), TTL: time.Duration(cfg.AccessTokenMinutes) * time.Minute}),
@@ -98,7 +103,7 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 				return transformation.NewService(uow, q, bus, clock, ws.Limits, transformation.Config{Providers: providerNames(cfg)}, log)
 			}),
 			extract.Module,
-			httpapi.Module,
+			serveHTTP(entry),
 		}
 		if cfg.DatabaseURL != "" {
 			opts = append(opts, fx.Supply(pg), postgres.Module)
@@ -114,9 +119,12 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 		}
 		// Without both PostgreSQL and Redis no separate worker can reach the
 		// jobs, so serve runs them itself, on an in-process queue.
-		if cfg.RedisURL != "" && cfg.DatabaseURL != "" {
+		switch {
+		case entry == LambdaAPI:
+			opts = append(opts, lambdaQueue(cfg))
+		case cfg.RedisURL != "" && cfg.DatabaseURL != "":
 			opts = append(opts, fx.Supply(asynqueue.Config{RedisURL: cfg.RedisURL, Queue: cfg.QueueName, PollInterval: cfg.QueuePollInterval}), asynqueue.Module)
-		} else {
+		default:
 			opts = append(opts, localai.Module, fx.Provide(
 				func() *memory.Queue { return memory.NewQueue(memory.QueueOptions{}) },
 				func(q *memory.Queue) ports.Queue { return q },
@@ -191,7 +199,7 @@ func providerNames(cfg *Config) []string {
 
 func newWorker(cfg *Config, uow ports.UnitOfWork, provider ports.AIProvider, bus ports.EventBus, clock ports.Clock, log *slog.Logger) *transformation.Worker {
 	limits := workspace.NewService(uow, clock, workspace.Config{Limits: cfg.PlanLimits}).Limits
-	return transformation.NewWorker(uow, provider, bus, clock, limits, transformation.WorkerConfig{}, log)
+	return transformation.NewWorker(uow, provider, bus, clock, limits, transformation.WorkerConfig{HeartbeatEvery: cfg.JobHeartbeat}, log)
 }
 
 // runConsumer runs the worker on the queue for the life of the app: it
@@ -223,17 +231,14 @@ func runConsumer(lc fx.Lifecycle, cfg *Config, consumer ports.Consumer, w *trans
 	})
 }
 
-// SweepInterval is how often the sweeper looks for lost and stalled jobs.
-const SweepInterval = 15 * time.Second
-
 // runSweeper runs the sweeper next to the consumer, for the life of the app.
-func runSweeper(lc fx.Lifecycle, recovery ports.JobRecovery, uow ports.UnitOfWork, q ports.Queue, clock ports.Clock, log *slog.Logger) {
-	s := transformation.NewSweeper(recovery, uow, q, clock, transformation.SweeperConfig{}, log)
+func runSweeper(lc fx.Lifecycle, cfg *Config, recovery ports.JobRecovery, uow ports.UnitOfWork, q ports.Queue, clock ports.Clock, log *slog.Logger) {
+	s := transformation.NewSweeper(recovery, uow, q, clock, transformation.SweeperConfig{StalledAfter: cfg.JobStalledAfter}, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
-			go func() { defer close(done); s.Run(ctx, SweepInterval) }()
+			go func() { defer close(done); s.Run(ctx, cfg.SweepInterval) }()
 			return nil
 		},
 		OnStop: func(context.Context) error { cancel(); <-done; return nil },

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	awslambda "github.com/aws/aws-lambda-go/lambda"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/fx"
 
@@ -22,6 +23,11 @@ var configs = map[string]map[string]string{
 	},
 	"postgres only": {"DATABASE_URL": "postgres://app@db.invalid:5432/repurpose"},
 	"redis only":    {"REDIS_URL": "redis://cache.invalid:6379/0"},
+	"lambda": {
+		"DATABASE_URL": "postgres://app@db.invalid:5432/repurpose",
+		"REDIS_URL":    "redis://cache.invalid:6379/0",
+		"QUEUE_URL":    "https://sqs.eu-west-1.amazonaws.com/123456789012/jobs",
+	},
 }
 
 // TestEveryEntryPointGraphIsValid builds the dependency graph of each entry
@@ -43,12 +49,30 @@ func TestEveryEntryPointGraphIsValid(t *testing.T) {
 				case entry == bootstrap.Migrate && env["DATABASE_URL"] == "":
 					require.ErrorIs(t, err, bootstrap.ErrMigrateNeedsDatabase)
 					return
+				case lambdaMissing(entry, env):
+					require.ErrorIs(t, err, bootstrap.ErrLambdaNeedsServices)
+					return
 				}
 				require.NoError(t, err)
 				require.NoError(t, fx.ValidateApp(opts))
 			})
 		}
 	}
+}
+
+// lambdaMissing reports whether env lacks a service the Lambda entry needs.
+func lambdaMissing(entry bootstrap.Entry, env map[string]string) bool {
+	needs := map[bootstrap.Entry][]string{
+		bootstrap.LambdaAPI:     {"DATABASE_URL", "REDIS_URL", "QUEUE_URL"},
+		bootstrap.LambdaWorker:  {"DATABASE_URL", "REDIS_URL"},
+		bootstrap.LambdaSweeper: {"DATABASE_URL", "QUEUE_URL"},
+	}
+	for _, name := range needs[entry] {
+		if env[name] == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // TestServeGraphProvidesTheAPI checks what serve wires, not only that it
@@ -75,3 +99,23 @@ func TestServeGraphProvidesTheAPI(t *testing.T) {
 }
 
 func typeName(v any) string { return fmtType(v) }
+
+// TestLambdaAPIGraphServesThroughTheRuntime checks what the Lambda API
+// wires: a Lambda handler over the serve graph's http.Handler, the SQS
+// queue, and no HTTP server of its own.
+func TestLambdaAPIGraphServesThroughTheRuntime(t *testing.T) {
+	t.Parallel()
+	cfg, err := bootstrap.ParseConfig(configs["lambda"])
+	require.NoError(t, err)
+	opts, err := bootstrap.Options(cfg, bootstrap.LambdaAPI, "test")
+	require.NoError(t, err)
+	var (
+		h       awslambda.Handler
+		q       ports.Queue
+		handler http.Handler
+	)
+	require.NoError(t, fx.ValidateApp(opts, fx.Populate(&h, &q, &handler)))
+	app := fx.New(opts, fx.NopLogger, fx.Populate(&q), fx.Invoke(func(awslambda.Handler, http.Handler) {}))
+	require.NoError(t, app.Err())
+	require.Contains(t, typeName(q), "sqs.Queue")
+}

@@ -49,10 +49,19 @@ type Config struct {
 	WorkerConcurrency  int           `env:"WORKER_CONCURRENCY" envDefault:"4"`
 	QueueName          string        `env:"QUEUE_NAME" envDefault:"transformations"`
 	QueuePollInterval  time.Duration `env:"QUEUE_POLL_INTERVAL" envDefault:"10ms"`
-	CORSOrigins        []string      `env:"CORS_ORIGINS" envSeparator:","`
-	TrustProxyHeaders  bool          `env:"TRUST_PROXY_HEADERS" envDefault:"false"`
-	LogLevel           string        `env:"LOG_LEVEL" envDefault:"info"`
-	LogFormat          string        `env:"LOG_FORMAT"`
+	// JobHeartbeat is how often a running job proves its worker alive;
+	// JobStalledAfter is when the sweeper (every SweepInterval) takes a
+	// job whose heartbeat stopped back from its dead worker.
+	JobHeartbeat      time.Duration `env:"JOB_HEARTBEAT_INTERVAL" envDefault:"10s"`
+	JobStalledAfter   time.Duration `env:"JOB_STALLED_AFTER" envDefault:"1m"`
+	SweepInterval     time.Duration `env:"SWEEP_INTERVAL" envDefault:"15s"`
+	QueueURL          string        `env:"QUEUE_URL"`
+	SQSQueueURL       string        `env:"SQS_QUEUE_URL"`
+	SQSEndpoint       string        `env:"SQS_ENDPOINT"`
+	CORSOrigins       []string      `env:"CORS_ORIGINS" envSeparator:","`
+	TrustProxyHeaders bool          `env:"TRUST_PROXY_HEADERS" envDefault:"false"`
+	LogLevel          string        `env:"LOG_LEVEL" envDefault:"info"`
+	LogFormat         string        `env:"LOG_FORMAT"`
 
 	// AuthLimit is RateLimitAuth parsed.
 	AuthLimit ports.RateLimit `env:"-"`
@@ -145,6 +154,9 @@ func (c *Config) finish() error {
 	}
 	if c.WorkerConcurrency < 1 {
 		problems = append(problems, "WORKER_CONCURRENCY must be at least 1")
+	}
+	if c.JobHeartbeat <= 0 || c.SweepInterval <= 0 || c.JobStalledAfter < 3*c.JobHeartbeat {
+		problems = append(problems, "JOB_HEARTBEAT_INTERVAL and SWEEP_INTERVAL must be positive, and JOB_STALLED_AFTER at least 3x JOB_HEARTBEAT_INTERVAL (a live job must never look stalled)")
 	}
 	if c.Production() {
 		if c.BcryptRounds < 10 {

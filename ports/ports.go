@@ -5,6 +5,7 @@ package ports
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -505,13 +506,29 @@ type PresetFilter struct {
 type Job struct {
 	TransformationID uuid.UUID `json:"transformation_id"`
 	WorkspaceID      uuid.UUID `json:"workspace_id"`
+	// Reclaim is 0 for a job's normal deliveries; the sweeper sets it to
+	// the attempt it reclaims when a worker died holding the job. A dead
+	// worker's copy may still be held by the queue (asynq's lease, SQS's
+	// visibility timeout), so queues dedupe on DedupKey, not on the id
+	// alone: the reclaimed copy runs at once, and the old one, when it
+	// resurfaces, finds nothing to claim.
+	Reclaim int `json:"reclaim,omitempty"`
+}
+
+// DedupKey is what queues deduplicate jobs on: the transformation id, plus
+// the reclaim number for a reclaimed job.
+func (j Job) DedupKey() string {
+	if j.Reclaim == 0 {
+		return j.TransformationID.String()
+	}
+	return j.TransformationID.String() + "-reclaim-" + strconv.Itoa(j.Reclaim)
 }
 
 // Queue schedules transformation jobs for workers.
 type Queue interface {
-	// Enqueue schedules job. Enqueuing a transformation that is already
-	// queued is a no-op returning nil (the task id is the transformation
-	// id), so callers and sweepers may enqueue again safely.
+	// Enqueue schedules job. Enqueuing a job whose DedupKey is already
+	// queued is a no-op returning nil, so callers and sweepers may enqueue
+	// again safely.
 	Enqueue(ctx context.Context, job Job) error
 }
 

@@ -81,7 +81,7 @@ func (q *Queue) Enqueue(ctx context.Context, job ports.Job) error {
 	if err != nil {
 		return fmt.Errorf("encode job: %w", err)
 	}
-	id := job.TransformationID.String()
+	id := job.DedupKey()
 	task := asynq.NewTask(TaskType, payload,
 		asynq.TaskID(id), asynq.Queue(q.opts.Queue),
 		asynq.MaxRetry(q.opts.MaxRetry), asynq.Timeout(q.opts.Timeout))

@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/repurpose/repurpose/core"
 	"github.com/repurpose/repurpose/ports"
 )
@@ -60,8 +58,8 @@ type Queue struct {
 
 	mu      sync.Mutex
 	ready   []queuedJob
-	held    map[uuid.UUID]struct{}
-	changed chan struct{} // closed and replaced whenever ready grows
+	held    map[string]struct{} // by Job.DedupKey
+	changed chan struct{}       // closed and replaced whenever ready grows
 	stats   QueueStats
 }
 
@@ -94,7 +92,7 @@ func NewQueue(opts QueueOptions) *Queue {
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
-	return &Queue{opts: opts, startedAt: startedAt, held: map[uuid.UUID]struct{}{}, changed: make(chan struct{})}
+	return &Queue{opts: opts, startedAt: startedAt, held: map[string]struct{}{}, changed: make(chan struct{})}
 }
 
 // DefaultBackoff is exponential: 1s, 2s, 4s, ... capped at 30s.
@@ -108,7 +106,7 @@ func DefaultBackoff(attempt int) time.Duration {
 	return min(time.Second<<(attempt-1), 30*time.Second)
 }
 
-// Enqueue queues job unless its transformation is already held (queued,
+// Enqueue queues job unless its DedupKey is already held (queued,
 // waiting for a retry or running), in which case it does nothing.
 func (q *Queue) Enqueue(ctx context.Context, job ports.Job) error {
 	if err := ctx.Err(); err != nil {
@@ -116,10 +114,10 @@ func (q *Queue) Enqueue(ctx context.Context, job ports.Job) error {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if _, ok := q.held[job.TransformationID]; ok {
+	if _, ok := q.held[job.DedupKey()]; ok {
 		return nil
 	}
-	q.held[job.TransformationID] = struct{}{}
+	q.held[job.DedupKey()] = struct{}{}
 	q.pushLocked(queuedJob{job: job}, false)
 	return nil
 }
@@ -237,12 +235,12 @@ func (q *Queue) finish(j queuedJob, err error, aborted bool) {
 	switch {
 	case err == nil || errors.Is(err, core.ErrNotFound):
 		q.stats.Processed++
-		delete(q.held, j.job.TransformationID)
+		delete(q.held, j.job.DedupKey())
 	case aborted:
 		q.pushLocked(j, true)
 	case j.retries >= q.opts.MaxRetries:
 		q.stats.Failed++
-		delete(q.held, j.job.TransformationID)
+		delete(q.held, j.job.DedupKey())
 	default:
 		j.retries++
 		q.stats.Retrying++

@@ -60,7 +60,10 @@ func (s *Sweeper) Sweep(ctx context.Context) (requeued, reclaimed int, err error
 	for _, job := range stalled {
 		scope := core.WithIdentity(ctx, core.Identity{WorkspaceID: job.WorkspaceID})
 		err := s.uow.Do(scope, func(ctx context.Context, tx ports.Tx) error {
-			_, err := tx.Transformations().Requeue(ctx, job.TransformationID, "reclaimed: its worker stopped answering", s.clock.Now())
+			requeued, err := tx.Transformations().Requeue(ctx, job.TransformationID, "reclaimed: its worker stopped answering", s.clock.Now())
+			// The dead worker's copy may still be held by the queue:
+			// this copy gets its own dedup key (see ports.Job).
+			job.Reclaim = requeued.Attempts
 			return err
 		})
 		if errors.Is(err, core.ErrNotFound) {

@@ -588,12 +588,15 @@ func TestSweeperRecoversLostAndStalledJobs(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, reclaimed)
 	require.Equal(t, 2, requeued)
-	require.ElementsMatch(t, []ports.Job{stalled, lost}, queue.jobs)
+	reclaimedJob := stalled
+	reclaimedJob.Reclaim = 1 // the attempt the dead worker held: a new dedup key
+	require.ElementsMatch(t, []ports.Job{reclaimedJob, lost}, queue.jobs)
+	require.NotEqual(t, stalled.DedupKey(), reclaimedJob.DedupKey())
 	require.Equal(t, core.StatusPending, f.get(t, stalled.TransformationID).Status)
 	require.Equal(t, core.StatusProcessing, f.get(t, live.TransformationID).Status, "a job with a fresh heartbeat is left alone")
 
 	w := f.worker(instant(summary()), transformation.WorkerConfig{})
-	require.NoError(t, w.Handle(context.Background(), stalled))
+	require.NoError(t, w.Handle(context.Background(), reclaimedJob))
 	got := f.get(t, stalled.TransformationID)
 	require.Equal(t, core.StatusCompleted, got.Status)
 	require.Equal(t, 2, got.Attempts, "the dead worker's attempt counts")

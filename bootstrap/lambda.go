@@ -1,0 +1,162 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	awslambda "github.com/aws/aws-lambda-go/lambda"
+	"go.uber.org/fx"
+
+	"github.com/repurpose/repurpose/adapters/aiproviders"
+	"github.com/repurpose/repurpose/adapters/httpapi"
+	lambdaadapter "github.com/repurpose/repurpose/adapters/lambda"
+	"github.com/repurpose/repurpose/adapters/postgres"
+	"github.com/repurpose/repurpose/adapters/redis"
+	"github.com/repurpose/repurpose/adapters/sqs"
+	"github.com/repurpose/repurpose/core/transformation"
+	"github.com/repurpose/repurpose/ports"
+)
+
+// The entry points of the Lambda functions (functions/api, functions/worker,
+// functions/sweeper): the same graphs as serve and worker, with SQS for the
+// queue and API Gateway, SQS and a schedule driving them.
+const (
+	LambdaAPI     Entry = "lambda-api"
+	LambdaWorker  Entry = "lambda-worker"
+	LambdaSweeper Entry = "lambda-sweeper"
+)
+
+// ErrLambdaNeedsServices is returned for a Lambda entry without
+// DATABASE_URL, REDIS_URL (the API and worker) or QUEUE_URL (the API and
+// sweeper): a function keeps no state of its own.
+var ErrLambdaNeedsServices = errors.New("the Lambda functions need DATABASE_URL, REDIS_URL and QUEUE_URL")
+
+// queueURL is QUEUE_URL, or SQS_QUEUE_URL.
+func (c *Config) queueURL() string {
+	if c.QueueURL != "" {
+		return c.QueueURL
+	}
+	return c.SQSQueueURL
+}
+
+// checkLambda returns ErrLambdaNeedsServices when entry is a Lambda entry
+// and cfg lacks what it needs; nil for any other entry.
+func checkLambda(cfg *Config, entry Entry) error {
+	missing := false
+	switch entry {
+	case LambdaAPI:
+		missing = cfg.DatabaseURL == "" || cfg.RedisURL == "" || cfg.queueURL() == ""
+	case LambdaWorker:
+		missing = cfg.DatabaseURL == "" || cfg.RedisURL == ""
+	case LambdaSweeper:
+		missing = cfg.DatabaseURL == "" || cfg.queueURL() == ""
+	}
+	if missing {
+		return ErrLambdaNeedsServices
+	}
+	return nil
+}
+
+// lambdaQueue is the queue of the Lambda API and sweeper: SQS.
+func lambdaQueue(cfg *Config) fx.Option {
+	return fx.Options(fx.Supply(sqs.Config{QueueURL: cfg.queueURL(), Endpoint: cfg.SQSEndpoint}), sqs.Module)
+}
+
+// lambdaAIProvider is the AI provider on Lambda, where providers are
+// compiled in (no plugin processes): the first of AI_PROVIDERS, configured
+// from the environment as its plugin would be.
+//
+// TODO: fail over along the rest of AI_PROVIDERS once a failover decorator
+// over ports.AIProvider exists; until then only the first is used.
+func lambdaAIProvider(cfg *Config) (ports.AIProvider, error) {
+	names := providerNames(cfg)
+	if len(names) == 0 {
+		names = []string{"local"}
+	}
+	return aiproviders.New(names[0], os.Getenv)
+}
+
+// lambdaOptions are the graphs of the Lambda entries; LambdaAPI is the
+// serve graph (see Options) and is not built here.
+func lambdaOptions(common fx.Option, cfg *Config, pg postgres.Config, entry Entry) (fx.Option, error) {
+	if err := checkLambda(cfg, entry); err != nil {
+		return nil, err
+	}
+	switch entry {
+	case LambdaWorker:
+		return fx.Options(common,
+			fx.Supply(pg, redis.Config{URL: cfg.RedisURL, Prefix: cfg.RedisKeyPrefix}),
+			postgres.Module, redis.Module,
+			fx.Provide(lambdaAIProvider, redisEventBus, newWorker),
+			fx.Provide(func(lc fx.Lifecycle, w *transformation.Worker, log *slog.Logger) awslambda.Handler {
+				lc.Append(fx.StopHook(w.Close))
+				return awslambda.NewHandler(lambdaadapter.NewSQSWorker(w.Handle, lambdaadapter.SQSWorkerOptions{
+					Concurrency: cfg.WorkerConcurrency, Logger: log}).Handle)
+			}),
+		), nil
+	case LambdaSweeper:
+		return fx.Options(common,
+			fx.Supply(pg), postgres.Module, lambdaQueue(cfg),
+			fx.Provide(func(recovery ports.JobRecovery, uow ports.UnitOfWork, q ports.Queue, clock ports.Clock, log *slog.Logger) awslambda.Handler {
+				s := transformation.NewSweeper(recovery, uow, q, clock, transformation.SweeperConfig{}, log)
+				return awslambda.NewHandler(func(ctx context.Context) error {
+					_, _, err := s.Sweep(ctx)
+					return err
+				})
+			}),
+		), nil
+	}
+	return nil, errors.New("unknown Lambda entry point " + string(entry))
+}
+
+// serveHTTP is the HTTP side of the serve graph: a server, or for the
+// Lambda API the handler behind API Gateway.
+func serveHTTP(entry Entry) fx.Option {
+	if entry != LambdaAPI {
+		return httpapi.Module
+	}
+	return fx.Options(httpapi.HandlerModule, fx.Provide(func(h http.Handler) awslambda.Handler {
+		return awslambda.NewHandler(lambdaadapter.NewAPI(h).Handle)
+	}))
+}
+
+// RunLambda is the whole main of a Lambda function: it builds and starts
+// entry's graph once per execution environment (the cold start), then
+// hands its handler to the Lambda runtime, which calls it for every event
+// until the environment is shut down. A graph that fails to start exits
+// the process, which Lambda reports as an init error.
+func RunLambda(entry Entry, version string) {
+	handler, err := StartLambda(context.Background(), entry, version)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", entry, err)
+		os.Exit(1)
+	}
+	awslambda.Start(handler)
+}
+
+// StartLambda loads the configuration, starts entry's graph and returns
+// its Lambda handler. The app is never stopped: Lambda freezes and then
+// discards the execution environment.
+func StartLambda(ctx context.Context, entry Entry, version string) (awslambda.Handler, error) {
+	cfg, err := LoadConfig()
+	if err != nil {
+		return nil, err
+	}
+	opts, err := Options(cfg, entry, version)
+	if err != nil {
+		return nil, err
+	}
+	var handler awslambda.Handler
+	app := fx.New(opts, fx.Populate(&handler))
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := app.Start(ctx); err != nil {
+		return nil, err
+	}
+	return handler, nil
+}
