@@ -21,7 +21,7 @@ import (
 const wait = 20 * time.Second
 
 // binDir holds the plugin binaries, built once for the whole test binary:
-// local (plugins/local) and testplugin (testdata/testplugin).
+// local and openai (plugins/...) and testplugin (testdata/testplugin).
 var binDir string
 
 func TestMain(m *testing.M) {
@@ -39,7 +39,7 @@ func run(m *testing.M) int {
 	if _, err := os.Stat(gobin); err != nil {
 		gobin = "go"
 	}
-	cmd := exec.Command(gobin, "build", "-o", dir+string(filepath.Separator), "../../plugins/local", "./testdata/testplugin")
+	cmd := exec.Command(gobin, "build", "-o", dir+string(filepath.Separator), "../../plugins/local", "../../plugins/openai", "./testdata/testplugin")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build the plugins: %v\n%s", err, out)
