@@ -51,10 +51,10 @@ type metricsParams struct {
 	Collectors []prometheus.Collector `group:"metrics"`
 }
 
-// Module provides the metrics, the handler (with the auth routes when an
-// auth.Service is in the graph) and an HTTP server started and stopped
-// with the application.
-var Module = fx.Module("httpapi",
+// HandlerModule provides the metrics and the handler (with the auth routes
+// when an auth.Service is in the graph) without a server: the Lambda API
+// serves the handler through API Gateway.
+var HandlerModule = fx.Module("httpapi",
 	fx.Provide(
 		func(p metricsParams) *Metrics { return NewMetrics(p.Collectors...) },
 		func(m *Metrics) auth.Metrics { return m },
@@ -62,8 +62,11 @@ var Module = fx.Module("httpapi",
 			return NewHandler(p.Options.Handler, Deps{Auth: p.Auth, Workspaces: p.Workspaces, Documents: p.Documents, Transformations: p.Transformations, Events: p.Events, Inspector: p.Inspector, Health: p.Health, Metrics: p.Metrics, Log: p.Log})
 		},
 	),
-	fx.Invoke(registerServer),
 )
+
+// Module is HandlerModule with an HTTP server started and stopped with the
+// application.
+var Module = fx.Options(HandlerModule, fx.Invoke(registerServer))
 
 func registerServer(lc fx.Lifecycle, opts ListenOptions, h http.Handler, log *slog.Logger) {
 	srv := &http.Server{Addr: opts.Listen.Addr, Handler: h, ReadHeaderTimeout: 10 * time.Second,
