@@ -174,8 +174,9 @@ func (c *Consumer) process(ctx context.Context, m types.Message, handle ports.Jo
 		return
 	}
 	log = log.With("transformation_id", job.TransformationID)
+	key := job.DedupKey()
 	sent, hasSent := enqueuedAt(m)
-	if !c.holds.begin(job.TransformationID, sent, hasSent) {
+	if !c.holds.begin(key, sent, hasSent) {
 		log.Debug("dropping a copy of a transformation held here")
 		c.delete(ctx, m, log)
 		return
@@ -184,11 +185,11 @@ func (c *Consumer) process(ctx context.Context, m types.Message, handle ports.Jo
 	err := handle(ctx, job)
 	stopHiding()
 	if err == nil || errors.Is(err, core.ErrNotFound) {
-		c.holds.finish(job.TransformationID, time.Now())
+		c.holds.finish(key, time.Now())
 		c.delete(ctx, m, log)
 		return
 	}
-	c.holds.abandon(job.TransformationID)
+	c.holds.abandon(key)
 	count, _ := strconv.Atoi(m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
 	delay := c.opts.RetryDelay(count)
 	log.Warn("transformation job failed; retrying later", "err", err, "receive_count", count, "retry_in", delay)
@@ -251,23 +252,23 @@ func enqueuedAt(m types.Message) (time.Time, bool) {
 	return time.UnixMilli(ms), true
 }
 
-// holds tracks the transformations this consumer runs and when it last
-// finished each, to drop the copies that SQS cannot deduplicate.
+// holds tracks the jobs (by ports.Job.DedupKey) this consumer runs and when
+// it last finished each, to drop the copies that SQS cannot deduplicate.
 type holds struct {
 	mu        sync.Mutex
-	running   map[uuid.UUID]struct{}
-	finished  map[uuid.UUID]time.Time
+	running   map[string]struct{}
+	finished  map[string]time.Time
 	window    time.Duration
 	lastPrune time.Time
 }
 
 func newHolds(window time.Duration) *holds {
-	return &holds{running: map[uuid.UUID]struct{}{}, finished: map[uuid.UUID]time.Time{}, window: window}
+	return &holds{running: map[string]struct{}{}, finished: map[string]time.Time{}, window: window}
 }
 
 // begin reports whether a copy enqueued at sent should run: not while the
 // transformation runs here, nor when it finished here after sent.
-func (h *holds) begin(id uuid.UUID, sent time.Time, hasSent bool) bool {
+func (h *holds) begin(id string, sent time.Time, hasSent bool) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.running[id]; ok {
@@ -280,7 +281,7 @@ func (h *holds) begin(id uuid.UUID, sent time.Time, hasSent bool) bool {
 	return true
 }
 
-func (h *holds) finish(id uuid.UUID, now time.Time) {
+func (h *holds) finish(id string, now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.running, id)
@@ -295,7 +296,7 @@ func (h *holds) finish(id uuid.UUID, now time.Time) {
 	}
 }
 
-func (h *holds) abandon(id uuid.UUID) {
+func (h *holds) abandon(id string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.running, id)

@@ -4,10 +4,10 @@
 //
 // SQS cannot hold a transformation the way asynq's task id does: two
 // enqueues of one transformation are two messages. The Consumer drops a
-// copy of a transformation it is running, or one sent before it last
-// finished that transformation (enqueued_at against its own clock), so a
-// transformation runs once per Consumer however often it was enqueued
-// while held. Copies that reach different consumers (concurrent Lambda
+// copy of a job it is running, or one sent before it last finished that
+// job (enqueued_at against its own clock; jobs are told apart by
+// ports.Job.DedupKey, so a reclaimed job is a new one), so a job runs once
+// per Consumer however often it was enqueued while held. Copies that reach different consumers (concurrent Lambda
 // environments) are made harmless by the worker's claim: only one delivery
 // can move the row from PENDING to PROCESSING.
 package sqs
@@ -66,8 +66,8 @@ func (q *Queue) Enqueue(ctx context.Context, job ports.Job) error {
 		},
 	}
 	if q.fifo {
-		in.MessageGroupId = aws.String(job.TransformationID.String())
-		in.MessageDeduplicationId = aws.String(job.TransformationID.String() + "-" + strconv.FormatInt(now, 36))
+		in.MessageGroupId = aws.String(job.DedupKey())
+		in.MessageDeduplicationId = aws.String(job.DedupKey() + "-" + strconv.FormatInt(now, 36))
 	}
 	if _, err := q.client.SendMessage(ctx, in); err != nil {
 		return fmt.Errorf("enqueue transformation %s: %w", job.TransformationID, err)

@@ -124,3 +124,49 @@ func TestModule(t *testing.T) {
 		fx.Invoke(func(ports.Queue, ports.Consumer, ports.QueueInspector) {}))
 	require.NoError(t, err)
 }
+
+// A reclaimed job (the sweeper's copy of a job whose worker died) is a new
+// job: it runs even while the consumer still holds the original.
+func TestReclaimedJobRunsWhileTheOriginalIsHeld(t *testing.T) {
+	t.Parallel()
+	client := sqstest.Client(sqstest.Endpoint(t))
+	url := sqstest.NewQueue(t, client, nil)
+	q := sqs.NewQueue(client, url)
+	c := sqs.NewConsumer(client, url, sqs.ConsumerOptions{WaitTime: time.Second, RetryDelay: func(int) time.Duration { return 0 },
+		ShutdownTimeout: 2 * time.Second, Logger: quiet()})
+	orig := ports.Job{TransformationID: uuid.New(), WorkspaceID: uuid.New()}
+	reclaimed := orig
+	reclaimed.Reclaim = 1
+	started, ran := make(chan struct{}), make(chan ports.Job, 4)
+	release := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Run(ctx, 2, func(ctx context.Context, j ports.Job) error {
+			ran <- j
+			if j == orig {
+				close(started)
+				select {
+				case <-release:
+				case <-ctx.Done():
+				}
+			}
+			return nil
+		})
+	}()
+	require.NoError(t, q.Enqueue(t.Context(), orig))
+	<-started
+	require.NoError(t, q.Enqueue(t.Context(), orig), "a plain duplicate is dropped")
+	require.NoError(t, q.Enqueue(t.Context(), reclaimed))
+	require.Equal(t, orig, <-ran)
+	select {
+	case j := <-ran:
+		require.Equal(t, reclaimed, j)
+	case <-time.After(15 * time.Second):
+		t.Fatal("the reclaimed job did not run while the original was held")
+	}
+	close(release)
+	cancel()
+	require.NoError(t, <-done)
+	require.Empty(t, ran, "the plain duplicate never ran")
+}
