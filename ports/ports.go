@@ -243,6 +243,10 @@ type RateLimiter interface {
 	// Hit records one event under key when allowed; a refused event is not
 	// recorded.
 	Hit(ctx context.Context, key string, limit RateLimit) (RateDecision, error)
+	// HitN records n events at once (tokens of one AI call, say) when all
+	// n fit; n above limit.Events counts as limit.Events, so one huge
+	// request waits for a full bucket instead of never passing.
+	HitN(ctx context.Context, key string, limit RateLimit, n int) (RateDecision, error)
 	// Reset forgets every event recorded under key.
 	Reset(ctx context.Context, key string) error
 }
@@ -309,6 +313,9 @@ type AIRequest struct {
 	Text string
 	// Prompt is the instruction built from the catalog, for model providers.
 	Prompt string
+	// Provider pins the request to one provider of a router (the
+	// transformation's requested provider); empty: the router's order.
+	Provider string
 }
 
 // AIPart is one unit of output (a post, an email, a section).
@@ -326,6 +333,8 @@ type AIResult struct {
 	Model        string
 	InputTokens  int
 	OutputTokens int
+	// CostUSD is what the call cost, from the router's price table.
+	CostUSD float64
 }
 
 // AIProviderInfo names a provider and its models.
@@ -452,6 +461,10 @@ type TransformationStore interface {
 	// CountCreatedSince counts the current workspace's transformations
 	// created at or after since, deleted ones included (for monthly quotas).
 	CountCreatedSince(ctx context.Context, since time.Time) (int, error)
+	// SpendSince sums the AI cost (USD) of the current workspace's
+	// transformations created at or after since, deleted ones included
+	// (for monthly spend budgets).
+	SpendSince(ctx context.Context, since time.Time) (float64, error)
 }
 
 // TransformationFilter selects transformations.

@@ -36,13 +36,19 @@ func NewRateLimiter(clock ports.Clock) *RateLimiter {
 // Peek answers as Hit would, including Remaining as it would be after the
 // event, without recording anything.
 func (r *RateLimiter) Peek(_ context.Context, key string, limit ports.RateLimit) (ports.RateDecision, error) {
-	return r.decide(key, limit, false), nil
+	return r.decide(key, limit, 1, false), nil
 }
 
 // Hit records one event under key when allowed; a refused event is not
 // recorded.
 func (r *RateLimiter) Hit(_ context.Context, key string, limit ports.RateLimit) (ports.RateDecision, error) {
-	return r.decide(key, limit, true), nil
+	return r.decide(key, limit, 1, true), nil
+}
+
+// HitN records n events when all of them fit (n is capped at
+// limit.Events).
+func (r *RateLimiter) HitN(_ context.Context, key string, limit ports.RateLimit, n int) (ports.RateDecision, error) {
+	return r.decide(key, limit, n, true), nil
 }
 
 // Reset forgets every event recorded under key.
@@ -53,7 +59,7 @@ func (r *RateLimiter) Reset(_ context.Context, key string) error {
 	return nil
 }
 
-func (r *RateLimiter) decide(key string, limit ports.RateLimit, record bool) ports.RateDecision {
+func (r *RateLimiter) decide(key string, limit ports.RateLimit, n int, record bool) ports.RateDecision {
 	if limit.Disabled() {
 		return ports.RateDecision{Allowed: true, Remaining: math.MaxInt}
 	}
@@ -71,7 +77,7 @@ func (r *RateLimiter) decide(key string, limit ports.RateLimit, record bool) por
 		tat = now
 		delete(r.tats, key)
 	}
-	newTat := tat.Add(interval)
+	newTat := tat.Add(interval * time.Duration(min(max(n, 1), limit.Events)))
 	if allowAt := newTat.Add(-window); now.Before(allowAt) {
 		return ports.RateDecision{RetryAfter: allowAt.Sub(now)}
 	}

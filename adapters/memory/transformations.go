@@ -380,3 +380,19 @@ func (s *TransformationStore) CountCreatedSince(ctx context.Context, since time.
 	}
 	return n, nil
 }
+
+// SpendSince sums the AI cost of the scope workspace's transformations
+// created at or after since, soft-deleted ones included.
+func (s *TransformationStore) SpendSince(ctx context.Context, since time.Time) (float64, error) {
+	if err := s.tx.usable(ctx, "sum transformation spend"); err != nil {
+		return 0, err
+	}
+	total := 0.0
+	since = dbTime(since)
+	for id := range s.tx.uow.transformationsOf[s.tx.scope.workspaceID] {
+		if t := s.tx.uow.transformations[id].t; !t.CreatedAt.Before(since) {
+			total += t.AICost
+		}
+	}
+	return total, nil
+}

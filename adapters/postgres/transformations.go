@@ -316,3 +316,16 @@ func (s *TransformationStore) CountCreatedSince(ctx context.Context, since time.
 	}
 	return n, nil
 }
+
+// SpendSince sums the AI cost of the current workspace's transformations
+// created at or after since, soft-deleted ones included.
+func (s *TransformationStore) SpendSince(ctx context.Context, since time.Time) (float64, error) {
+	var total float64
+	err := s.db.QueryRow(ctx, `
+		SELECT COALESCE(sum(ai_cost), 0)::float8 FROM transformations
+		WHERE workspace_id = `+scopeWorkspace+` AND created_at >= $1`, since).Scan(&total)
+	if err != nil {
+		return 0, translate(err, "sum transformation spend", "workspace not found")
+	}
+	return total, nil
+}

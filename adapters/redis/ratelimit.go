@@ -18,7 +18,8 @@ import (
 // any more. It returns {allowed 0|1, retry after µs, remaining}.
 //
 // KEYS: the limit's key.
-// ARGV: now µs, emission interval T µs, window W = Events*T µs, record 0|1.
+// ARGV: now µs, emission interval T µs, window W = Events*T µs, record 0|1,
+// events n (1..Events).
 var gcraScript = goredis.NewScript(`
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
@@ -27,7 +28,7 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or '')
 if tat == nil or tat < now then
   tat = now
 end
-local newTat = tat + interval
+local newTat = tat + interval * tonumber(ARGV[5])
 local allowAt = newTat - window
 if now < allowAt then
   return {0, allowAt - now, 0}
@@ -58,13 +59,19 @@ func NewRateLimiter(client goredis.UniversalClient, prefix string, clock ports.C
 // Peek answers as Hit would, including Remaining as it would be after the
 // event, without recording anything.
 func (r *RateLimiter) Peek(ctx context.Context, key string, limit ports.RateLimit) (ports.RateDecision, error) {
-	return r.decide(ctx, key, limit, false)
+	return r.decide(ctx, key, limit, 1, false)
 }
 
 // Hit records one event under key when allowed; a refused event is not
 // recorded.
 func (r *RateLimiter) Hit(ctx context.Context, key string, limit ports.RateLimit) (ports.RateDecision, error) {
-	return r.decide(ctx, key, limit, true)
+	return r.decide(ctx, key, limit, 1, true)
+}
+
+// HitN records n events when all of them fit (n is capped at
+// limit.Events), in one script call.
+func (r *RateLimiter) HitN(ctx context.Context, key string, limit ports.RateLimit, n int) (ports.RateDecision, error) {
+	return r.decide(ctx, key, limit, n, true)
 }
 
 // Reset forgets every event recorded under key.
@@ -74,7 +81,7 @@ func (r *RateLimiter) Reset(ctx context.Context, key string) error {
 
 func (r *RateLimiter) key(key string) string { return r.prefix + "rl:" + key }
 
-func (r *RateLimiter) decide(ctx context.Context, key string, limit ports.RateLimit, record bool) (ports.RateDecision, error) {
+func (r *RateLimiter) decide(ctx context.Context, key string, limit ports.RateLimit, n int, record bool) (ports.RateDecision, error) {
 	if limit.Disabled() {
 		return ports.RateDecision{Allowed: true, Remaining: math.MaxInt}, nil
 	}
@@ -88,7 +95,7 @@ func (r *RateLimiter) decide(ctx context.Context, key string, limit ports.RateLi
 		recordArg = "1"
 	}
 	reply, err := gcraScript.Run(ctx, r.client, []string{r.key(key)},
-		r.clock.Now().UnixMicro(), interval, window, recordArg).Int64Slice()
+		r.clock.Now().UnixMicro(), interval, window, recordArg, min(max(n, 1), limit.Events)).Int64Slice()
 	if err != nil {
 		return ports.RateDecision{}, interpretError("rate limit "+key, err)
 	}

@@ -131,6 +131,9 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (core.Transformati
 				return err
 			}
 		}
+		if err := checkSpend(ctx, tx, ws.Plan, s.limits(ws.Plan), now); err != nil {
+			return err
+		}
 		t = core.Transformation{ID: uuid.Must(uuid.NewV7()), WorkspaceID: id.WorkspaceID, DocumentID: in.DocumentID, CreatedBy: id.UserID,
 			Type: string(typ), Parameters: validated, PresetID: in.PresetID, RequestedProvider: provider, Status: core.StatusPending,
 			Message: "queued", CreatedAt: now, UpdatedAt: now}
@@ -145,6 +148,38 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (core.Transformati
 	}
 	s.enqueue(ctx, t)
 	return t, nil
+}
+
+// checkSpend refuses (EQUOTA) when the workspace's AI spend this month has
+// reached its plan's budget.
+func checkSpend(ctx context.Context, tx ports.Tx, plan core.Plan, limits core.PlanLimits, now time.Time) error {
+	budget := limits.AISpendPerMonthUSD
+	if budget <= 0 {
+		return nil
+	}
+	spent, err := tx.Transformations().SpendSince(ctx, monthStart(now))
+	if err != nil {
+		return err
+	}
+	if spent >= budget {
+		return core.QuotaExceeded("AI spend per month", plan, fmt.Sprintf("$%.2f", budget))
+	}
+	return nil
+}
+
+// checkRequests refuses (EQUOTA) a job of a workspace that has run more
+// transformations this month than its plan allows (the plan may have
+// changed since the job was created); the job itself is counted.
+func checkRequests(ctx context.Context, tx ports.Tx, plan core.Plan, limits core.PlanLimits, now time.Time) error {
+	limit := limits.AIRequestsPerMonth
+	if limit <= 0 {
+		return nil
+	}
+	used, err := tx.Transformations().CountCreatedSince(ctx, monthStart(now))
+	if err != nil {
+		return err
+	}
+	return core.CheckCount("AI requests per month", plan, used-1, limit)
 }
 
 // enqueue hands a PENDING transformation to the queue. A failure is logged,

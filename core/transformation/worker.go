@@ -77,15 +77,17 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 	ctx = core.WithIdentity(ctx, core.Identity{WorkspaceID: job.WorkspaceID})
 	log := w.log.With("transformation_id", job.TransformationID, "workspace_id", job.WorkspaceID)
 	var (
-		t   core.Transformation
-		doc core.Document
+		t         core.Transformation
+		doc       core.Document
+		overQuota error
 	)
 	err := w.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
 		ws, err := tx.Workspaces().Get(ctx)
 		if err != nil {
 			return err
 		}
-		if limit := w.limits(ws.Plan).ConcurrentTransformations; limit > 0 {
+		limits := w.limits(ws.Plan)
+		if limit := limits.ConcurrentTransformations; limit > 0 {
 			running, err := tx.Transformations().CountProcessing(ctx)
 			if err != nil {
 				return err
@@ -100,6 +102,14 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 		if t, err = tx.Transformations().Claim(ctx, job.TransformationID, w.clock.Now()); err != nil {
 			return err
 		}
+		// The budgets are checked again before the call: the plan or the
+		// month's spend may have moved since the job was created.
+		if overQuota = checkRequests(ctx, tx, ws.Plan, limits, w.clock.Now()); overQuota == nil {
+			overQuota = checkSpend(ctx, tx, ws.Plan, limits, w.clock.Now())
+		}
+		if core.ErrorCode(overQuota) != core.EQUOTA && overQuota != nil {
+			return overQuota
+		}
 		if doc, err = tx.Documents().Get(ctx, t.DocumentID); errors.Is(err, core.ErrNotFound) {
 			doc = core.Document{}
 			return nil
@@ -111,6 +121,9 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 	}
 	if err != nil {
 		return err
+	}
+	if overQuota != nil {
+		return w.fail(ctx, log, t, core.AsError(overQuota).Message)
 	}
 	if doc.ID != t.DocumentID {
 		return w.fail(ctx, log, t, "the document was deleted")
@@ -125,7 +138,7 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 	start := w.clock.Now()
 	typ := transform.Type(t.Type)
 	req := ports.AIRequest{Type: t.Type, Parameters: t.Parameters, Title: doc.Title, Text: doc.Text,
-		Prompt: transform.BuildPrompt(typ, t.Parameters, doc.Title)}
+		Prompt: transform.BuildPrompt(typ, t.Parameters, doc.Title), Provider: t.RequestedProvider}
 	var (
 		mu       sync.Mutex
 		produced int
@@ -204,7 +217,7 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 		return w.retryOrFail(ctx, log, t, err)
 	}
 	outcome := core.TransformationOutcome{Result: res.Text, Parts: parts, AIProvider: res.Provider, AIModel: res.Model,
-		InputTokens: res.InputTokens, OutputTokens: res.OutputTokens, ProcessingTimeMS: w.clock.Now().Sub(start).Milliseconds()}
+		InputTokens: res.InputTokens, OutputTokens: res.OutputTokens, AICost: res.CostUSD, ProcessingTimeMS: w.clock.Now().Sub(start).Milliseconds()}
 	var done core.Transformation
 	err = w.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
 		var err error

@@ -661,3 +661,74 @@ func TestWorkerSharesOneCancelSubscriptionPerWorkspace(t *testing.T) {
 	require.Equal(t, core.StatusCompleted, f.get(t, job.TransformationID).Status)
 	require.Equal(t, 1, bus.count())
 }
+
+// The monthly spend budget refuses new jobs at create (402) and fails a
+// queued job at run time once the month's spend reached it.
+func TestSpendBudgetCheckedAtCreateAndBeforeTheCall(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, core.PlanLimits{AISpendPerMonthUSD: 0.01})
+	pricey := &fakeProvider{gen: func(context.Context, func(string) error) (ports.AIResult, error) {
+		res := result(summary())
+		res.CostUSD = 0.02
+		return res, nil
+	}}
+	w := f.worker(pricey, transformation.WorkerConfig{})
+	first := f.create(t, "SUMMARY", nil)
+	queued := f.create(t, "SUMMARY", nil) // created while nothing was spent
+
+	require.NoError(t, w.Handle(context.Background(), first))
+	done := f.get(t, first.TransformationID)
+	require.Equal(t, core.StatusCompleted, done.Status)
+	require.InDelta(t, 0.02, done.AICost, 1e-9, "the provider's cost is recorded on the transformation")
+
+	require.NoError(t, w.Handle(context.Background(), queued))
+	got := f.get(t, queued.TransformationID)
+	require.Equal(t, core.StatusFailed, got.Status, "the budget is checked again before the call")
+	require.Contains(t, got.ErrorMessage, "AI spend per month")
+	require.Equal(t, 1, pricey.Calls(), "no provider call over budget")
+
+	_, err := f.svc.Create(f.owner, transformation.CreateInput{DocumentID: f.document, Type: "SUMMARY"})
+	require.Equal(t, core.EQUOTA, core.ErrorCode(err), "402 at create once the budget is spent: %v", err)
+}
+
+// A job pinned to a provider passes the pin to the provider port.
+func TestWorkerPassesTheRequestedProvider(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, core.PlanLimits{})
+	var got ports.AIRequest
+	p := &capturing{}
+	w := f.worker(p, transformation.WorkerConfig{})
+	tr, err := f.svc.Create(f.owner, transformation.CreateInput{DocumentID: f.document, Type: "SUMMARY", Provider: "fake"})
+	require.NoError(t, err)
+	require.NoError(t, w.Handle(context.Background(), f.queue.last(t)))
+	got = p.last()
+	require.Equal(t, "fake", got.Provider)
+	require.Equal(t, core.StatusCompleted, f.get(t, tr.ID).Status)
+}
+
+// capturing records the last request and answers with one summary.
+type capturing struct {
+	mu  sync.Mutex
+	req ports.AIRequest
+}
+
+func (c *capturing) Info(context.Context) (ports.AIProviderInfo, error) {
+	return ports.AIProviderInfo{Name: "fake"}, nil
+}
+
+func (c *capturing) Generate(ctx context.Context, req ports.AIRequest) (ports.AIResult, error) {
+	return c.GenerateStream(ctx, req, func(string) error { return nil })
+}
+
+func (c *capturing) GenerateStream(_ context.Context, req ports.AIRequest, _ func(string) error) (ports.AIResult, error) {
+	c.mu.Lock()
+	c.req = req
+	c.mu.Unlock()
+	return result(summary()), nil
+}
+
+func (c *capturing) last() ports.AIRequest {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.req
+}

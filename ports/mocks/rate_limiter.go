@@ -119,6 +119,84 @@ func (_c *RateLimiter_Hit_Call) RunAndReturn(run func(ctx context.Context, key s
 	return _c
 }
 
+// HitN provides a mock function for the type RateLimiter
+func (_mock *RateLimiter) HitN(ctx context.Context, key string, limit ports.RateLimit, n int) (ports.RateDecision, error) {
+	ret := _mock.Called(ctx, key, limit, n)
+
+	if len(ret) == 0 {
+		panic("no return value specified for HitN")
+	}
+
+	var r0 ports.RateDecision
+	var r1 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context, string, ports.RateLimit, int) (ports.RateDecision, error)); ok {
+		return returnFunc(ctx, key, limit, n)
+	}
+	if returnFunc, ok := ret.Get(0).(func(context.Context, string, ports.RateLimit, int) ports.RateDecision); ok {
+		r0 = returnFunc(ctx, key, limit, n)
+	} else {
+		r0 = ret.Get(0).(ports.RateDecision)
+	}
+	if returnFunc, ok := ret.Get(1).(func(context.Context, string, ports.RateLimit, int) error); ok {
+		r1 = returnFunc(ctx, key, limit, n)
+	} else {
+		r1 = ret.Error(1)
+	}
+	return r0, r1
+}
+
+// RateLimiter_HitN_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'HitN'
+type RateLimiter_HitN_Call struct {
+	*mock.Call
+}
+
+// HitN is a helper method to define mock.On call
+//   - ctx context.Context
+//   - key string
+//   - limit ports.RateLimit
+//   - n int
+func (_e *RateLimiter_Expecter) HitN(ctx any, key any, limit any, n any) *RateLimiter_HitN_Call {
+	return &RateLimiter_HitN_Call{Call: _e.mock.On("HitN", ctx, key, limit, n)}
+}
+
+func (_c *RateLimiter_HitN_Call) Run(run func(ctx context.Context, key string, limit ports.RateLimit, n int)) *RateLimiter_HitN_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		var arg1 string
+		if args[1] != nil {
+			arg1 = args[1].(string)
+		}
+		var arg2 ports.RateLimit
+		if args[2] != nil {
+			arg2 = args[2].(ports.RateLimit)
+		}
+		var arg3 int
+		if args[3] != nil {
+			arg3 = args[3].(int)
+		}
+		run(
+			arg0,
+			arg1,
+			arg2,
+			arg3,
+		)
+	})
+	return _c
+}
+
+func (_c *RateLimiter_HitN_Call) Return(rateDecision ports.RateDecision, err error) *RateLimiter_HitN_Call {
+	_c.Call.Return(rateDecision, err)
+	return _c
+}
+
+func (_c *RateLimiter_HitN_Call) RunAndReturn(run func(ctx context.Context, key string, limit ports.RateLimit, n int) (ports.RateDecision, error)) *RateLimiter_HitN_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
 // Peek provides a mock function for the type RateLimiter
 func (_mock *RateLimiter) Peek(ctx context.Context, key string, limit ports.RateLimit) (ports.RateDecision, error) {
 	ret := _mock.Called(ctx, key, limit)

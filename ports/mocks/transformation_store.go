@@ -954,3 +954,69 @@ func (_c *TransformationStore_SoftDelete_Call) RunAndReturn(run func(ctx context
 	_c.Call.Return(run)
 	return _c
 }
+
+// SpendSince provides a mock function for the type TransformationStore
+func (_mock *TransformationStore) SpendSince(ctx context.Context, since time.Time) (float64, error) {
+	ret := _mock.Called(ctx, since)
+
+	if len(ret) == 0 {
+		panic("no return value specified for SpendSince")
+	}
+
+	var r0 float64
+	var r1 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context, time.Time) (float64, error)); ok {
+		return returnFunc(ctx, since)
+	}
+	if returnFunc, ok := ret.Get(0).(func(context.Context, time.Time) float64); ok {
+		r0 = returnFunc(ctx, since)
+	} else {
+		r0 = ret.Get(0).(float64)
+	}
+	if returnFunc, ok := ret.Get(1).(func(context.Context, time.Time) error); ok {
+		r1 = returnFunc(ctx, since)
+	} else {
+		r1 = ret.Error(1)
+	}
+	return r0, r1
+}
+
+// TransformationStore_SpendSince_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'SpendSince'
+type TransformationStore_SpendSince_Call struct {
+	*mock.Call
+}
+
+// SpendSince is a helper method to define mock.On call
+//   - ctx context.Context
+//   - since time.Time
+func (_e *TransformationStore_Expecter) SpendSince(ctx any, since any) *TransformationStore_SpendSince_Call {
+	return &TransformationStore_SpendSince_Call{Call: _e.mock.On("SpendSince", ctx, since)}
+}
+
+func (_c *TransformationStore_SpendSince_Call) Run(run func(ctx context.Context, since time.Time)) *TransformationStore_SpendSince_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		var arg1 time.Time
+		if args[1] != nil {
+			arg1 = args[1].(time.Time)
+		}
+		run(
+			arg0,
+			arg1,
+		)
+	})
+	return _c
+}
+
+func (_c *TransformationStore_SpendSince_Call) Return(f float64, err error) *TransformationStore_SpendSince_Call {
+	_c.Call.Return(f, err)
+	return _c
+}
+
+func (_c *TransformationStore_SpendSince_Call) RunAndReturn(run func(ctx context.Context, since time.Time) (float64, error)) *TransformationStore_SpendSince_Call {
+	_c.Call.Return(run)
+	return _c
+}

@@ -117,6 +117,31 @@ func TestRateLimiter(t *testing.T, newLimiter func(t *testing.T, clock ports.Clo
 		require.False(t, d.Allowed, "one slot was freed, and it was used")
 	})
 
+	t.Run("HitNConsumesNEventsAtOnce", func(t *testing.T) {
+		t.Parallel()
+		rl, clock := setup(t)
+		d, err := rl.HitN(ctx, "k", fiveASecond, 3)
+		require.NoError(t, err)
+		require.True(t, d.Allowed)
+		require.Equal(t, 2, d.Remaining)
+		d, err = rl.HitN(ctx, "k", fiveASecond, 3)
+		require.NoError(t, err)
+		require.False(t, d.Allowed, "3 more don't fit in the 2 left")
+		require.InDelta(t, float64(emission), float64(d.RetryAfter), float64(time.Millisecond), "one more emission interval frees the third")
+		d, err = rl.HitN(ctx, "k", fiveASecond, 2)
+		require.NoError(t, err)
+		require.True(t, d.Allowed, "the refused HitN recorded nothing")
+		require.Zero(t, d.Remaining)
+
+		clock.Advance(fiveASecond.Per)
+		d, err = rl.HitN(ctx, "k", fiveASecond, 50)
+		require.NoError(t, err)
+		require.True(t, d.Allowed, "more than Events counts as a full bucket, so it can pass")
+		d, err = rl.Hit(ctx, "k", fiveASecond)
+		require.NoError(t, err)
+		require.False(t, d.Allowed)
+	})
+
 	t.Run("RefillsOverPer", func(t *testing.T) {
 		t.Parallel()
 		rl, clock := setup(t)

@@ -342,6 +342,12 @@ func TestTransformationStore(t *testing.T, newUoW func(t *testing.T) ports.UnitO
 				require.NotNil(t, c.CompletedAt)
 				require.WithinDuration(t, t3, *c.CompletedAt, 0)
 			}
+			spent, err := s.SpendSince(ctx, time.Time{})
+			require.NoError(t, err)
+			require.InDelta(t, 0.012345, spent, 1e-9, "the completed job's cost counts toward the month's spend")
+			spent, err = s.SpendSince(ctx, got.CreatedAt.Add(time.Hour))
+			require.NoError(t, err)
+			require.Zero(t, spent, "only jobs created since")
 			_, err = s.Complete(ctx, tr.ID, core.TransformationOutcome{Result: "again"}, t3)
 			require.ErrorIs(t, err, core.ErrNotFound, "completed already")
 			require.ErrorIs(t, s.Progress(ctx, tr.ID, 50, "late", t3), core.ErrNotFound)
