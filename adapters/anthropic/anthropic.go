@@ -132,7 +132,7 @@ func (p *Provider) Generate(ctx context.Context, req ports.AIRequest) (ports.AIR
 	if msg.Type != "message" && len(msg.Content) == 0 {
 		return ports.AIResult{}, core.AIUnavailable(Name, errors.New("malformed response: not a message"))
 	}
-	return p.result(text.String(), string(msg.Model), msg.Usage.InputTokens, msg.Usage.OutputTokens), nil
+	return p.result(text.String(), msg.Usage.InputTokens, msg.Usage.OutputTokens), nil
 }
 
 // GenerateStream runs req as a streamed message: text from
@@ -149,15 +149,17 @@ func (p *Provider) GenerateStream(ctx context.Context, req ports.AIRequest, onDe
 	defer stream.Close()
 	var (
 		text          strings.Builder
-		model         string
 		input, output int64
 		stopped       bool
 	)
 	for stream.Next() {
+		if err := ctx.Err(); err != nil {
+			// Events already buffered must not reach onDelta after a cancel.
+			return ports.AIResult{}, fmt.Errorf("anthropic generation: %w", err)
+		}
 		event := stream.Current()
 		switch event.Type {
 		case "message_start":
-			model = string(event.Message.Model)
 			input = event.Message.Usage.InputTokens
 			output = event.Message.Usage.OutputTokens
 		case "content_block_delta":
@@ -191,17 +193,17 @@ func (p *Provider) GenerateStream(ctx context.Context, req ports.AIRequest, onDe
 		// The connection closed before message_stop: a cut-off answer.
 		return ports.AIResult{}, core.AIUnavailable(Name, errors.New("stream ended before message_stop"))
 	}
-	return p.result(text.String(), model, input, output), nil
+	return p.result(text.String(), input, output), nil
 }
 
-func (p *Provider) result(text, model string, input, output int64) ports.AIResult {
-	if model == "" {
-		model = p.model
-	}
+// result reports the configured model, not the snapshot the API resolved
+// an alias to: results name one of Info's models, and usage and cost are
+// tracked per configured model.
+func (p *Provider) result(text string, input, output int64) ports.AIResult {
 	return ports.AIResult{
 		Text:         text,
 		Provider:     Name,
-		Model:        model,
+		Model:        p.model,
 		InputTokens:  int(input),
 		OutputTokens: int(output),
 	}

@@ -127,7 +127,7 @@ func (p *Provider) Generate(ctx context.Context, req ports.AIRequest) (ports.AIR
 	if choice.Message.Refusal != "" || choice.FinishReason == "content_filter" {
 		return ports.AIResult{}, core.AIRejected(Name, "content policy", nil)
 	}
-	return p.result(choice.Message.Content, resp.Model, resp.Usage), nil
+	return p.result(choice.Message.Content, resp.Usage), nil
 }
 
 // GenerateStream runs req as a streamed chat completion, asking for the
@@ -144,15 +144,15 @@ func (p *Provider) GenerateStream(ctx context.Context, req ports.AIRequest, onDe
 	defer stream.Close()
 	var (
 		text     strings.Builder
-		model    string
 		usage    openai.CompletionUsage
 		finished bool
 	)
 	for stream.Next() {
-		chunk := stream.Current()
-		if chunk.Model != "" {
-			model = chunk.Model
+		if err := ctx.Err(); err != nil {
+			// Chunks already buffered must not reach onDelta after a cancel.
+			return ports.AIResult{}, fmt.Errorf("openai generation: %w", err)
 		}
+		chunk := stream.Current()
 		if chunk.JSON.Usage.Valid() {
 			usage = chunk.Usage
 		}
@@ -183,17 +183,17 @@ func (p *Provider) GenerateStream(ctx context.Context, req ports.AIRequest, onDe
 		// No finish_reason: the stream was cut or was not a stream at all.
 		return ports.AIResult{}, core.AIUnavailable(Name, errors.New("stream ended before a finish_reason"))
 	}
-	return p.result(text.String(), model, usage), nil
+	return p.result(text.String(), usage), nil
 }
 
-func (p *Provider) result(text, model string, usage openai.CompletionUsage) ports.AIResult {
-	if model == "" {
-		model = p.model
-	}
+// result reports the configured model, not the snapshot the API resolved
+// it to (gpt-4o-mini-2024-07-18): results name one of Info's models, and
+// usage and cost are tracked per configured model.
+func (p *Provider) result(text string, usage openai.CompletionUsage) ports.AIResult {
 	return ports.AIResult{
 		Text:         text,
 		Provider:     Name,
-		Model:        model,
+		Model:        p.model,
 		InputTokens:  int(usage.PromptTokens),
 		OutputTokens: int(usage.CompletionTokens),
 	}
