@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -35,9 +34,11 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
+	// go test puts the go command that runs it first on PATH.
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "find the go command:", err)
+		return 1
 	}
 	cmd := exec.Command(gobin, "build", "-o", dir+string(filepath.Separator), "../../plugins/local", "../../plugins/openai", "./testdata/testplugin")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")

@@ -61,12 +61,6 @@ func (p *Provider) setName(name string) {
 	p.mu.Unlock()
 }
 
-func (p *Provider) providerName() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.name
-}
-
 // Info asks the plugin for its name and models.
 func (p *Provider) Info(ctx context.Context) (ports.AIProviderInfo, error) {
 	impl, gen, err := p.acquire(ctx)
@@ -140,7 +134,7 @@ func (p *Provider) acquire(ctx context.Context) (ports.AIProvider, uint64, error
 	p.mu.Lock()
 	if p.stopped {
 		p.mu.Unlock()
-		return nil, 0, core.AIUnavailable(p.providerNameLocked(), ErrHostStopped)
+		return nil, 0, core.AIUnavailable(p.name, ErrHostStopped)
 	}
 	if p.client != nil && !p.client.Exited() {
 		impl, gen := p.impl, p.gen
@@ -185,8 +179,6 @@ func (p *Provider) acquire(ctx context.Context) (ports.AIProvider, uint64, error
 	p.client, p.impl = client, impl
 	return impl, p.gen, nil
 }
-
-func (p *Provider) providerNameLocked() string { return p.name }
 
 // admitLocked applies the relaunch policy: the first launch is free; a
 // relaunch waits for the backoff (RelaunchBackoff doubled per relaunch in

@@ -80,7 +80,7 @@ func fromStatus(ctx context.Context, provider, op string, err error) error {
 	}
 	st, ok := status.FromError(err)
 	if !ok {
-		return core.AIUnavailable(provider, fmt.Errorf("%s: %w: %v", op, ErrPluginShutdown, err))
+		return core.AIUnavailable(provider, fmt.Errorf("%s: %w: %w", op, ErrPluginShutdown, err))
 	}
 	for _, d := range st.Details() {
 		pe, ok := d.(*aiproviderv1.ProviderError)

@@ -106,8 +106,10 @@ func connect(t *testing.T, f *fake) (ports.AIProvider, *plugin.GRPCServer) {
 	t.Helper()
 	client, server := plugin.TestPluginGRPCConn(t, false, sdk.VersionedPlugins(&sdk.GRPCPlugin{Impl: f, Name: "fake"})[sdk.ProtocolVersion])
 	t.Cleanup(func() {
-		client.Close()
+		// Stop first: client.Close asks the server to stop itself, and
+		// go-plugin's GRPCServer.Stop is not safe to run twice at once.
 		server.Stop()
+		client.Close()
 	})
 	raw, err := client.Dispense(sdk.PluginName)
 	require.NoError(t, err)
