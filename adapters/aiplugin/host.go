@@ -125,7 +125,7 @@ func (h *Host) Start(ctx context.Context) error {
 		plog := log.With("plugin", p.bin.name, "path", p.bin.path)
 		switch {
 		case errs[i] != nil:
-			plog.Error("AI provider plugin did not start; left out", "error", errs[i])
+			plog.Warn("AI provider plugin did not start; left out (not configured?)", "error", errs[i])
 		case infos[i].Name == "":
 			plog.Error("AI provider plugin has no name; left out")
 		case h.providers[infos[i].Name] != nil:
