@@ -223,7 +223,7 @@ func (p *Provider) params(req ports.AIRequest) (anthropic.MessageNewParams, erro
 		text = "(the document is empty)"
 	}
 	return anthropic.MessageNewParams{
-		Model:     anthropic.Model(p.model),
+		Model:     p.model,
 		MaxTokens: int64(p.maxTokens),
 		System:    []anthropic.TextBlockParam{{Text: instruction}},
 		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(text))},
@@ -337,10 +337,12 @@ func safeToken(s string) string {
 	if len(s) > 64 {
 		return ""
 	}
-	for _, r := range s {
-		if !(r == '_' || r == '-' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return ""
-		}
+	if strings.IndexFunc(s, func(r rune) bool { return !isTokenRune(r) }) >= 0 {
+		return ""
 	}
 	return s
+}
+
+func isTokenRune(r rune) bool {
+	return r == '_' || r == '-' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
 }
