@@ -15,7 +15,6 @@ import (
 	"github.com/repurpose/repurpose/adapters/extract"
 	"github.com/repurpose/repurpose/adapters/httpapi"
 	"github.com/repurpose/repurpose/adapters/jwt"
-	"github.com/repurpose/repurpose/adapters/localai"
 	"github.com/repurpose/repurpose/adapters/memory"
 	"github.com/repurpose/repurpose/adapters/postgres"
 	"github.com/repurpose/repurpose/adapters/redis"
@@ -78,7 +77,7 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 		}
 		return fx.Options(common,
 			fx.Supply(pg, redis.Config{URL: cfg.RedisURL, Prefix: cfg.RedisKeyPrefix}, asynqueue.Config{RedisURL: cfg.RedisURL, Queue: cfg.QueueName, PollInterval: cfg.QueuePollInterval}),
-			postgres.Module, redis.Module, asynqueue.Module, localai.Module,
+			postgres.Module, redis.Module, asynqueue.Module, aiOptions(cfg, false),
 			fx.Provide(redisEventBus, newWorker),
 			fx.Supply(httpapi.ListenOptions{Listen: httpapi.ListenConfig{Addr: cfg.WorkerHTTPAddr},
 				Handler: httpapi.Options{Version: version}}),
@@ -104,6 +103,7 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 			}),
 			extract.Module,
 			serveHTTP(entry),
+			aiOptions(cfg, entry == LambdaAPI),
 		}
 		if cfg.DatabaseURL != "" {
 			opts = append(opts, fx.Supply(pg), postgres.Module)
@@ -125,7 +125,7 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 		case cfg.RedisURL != "" && cfg.DatabaseURL != "":
 			opts = append(opts, fx.Supply(asynqueue.Config{RedisURL: cfg.RedisURL, Queue: cfg.QueueName, PollInterval: cfg.QueuePollInterval}), asynqueue.Module)
 		default:
-			opts = append(opts, localai.Module, fx.Provide(
+			opts = append(opts, fx.Provide(
 				func() *memory.Queue { return memory.NewQueue(memory.QueueOptions{}) },
 				func(q *memory.Queue) ports.Queue { return q },
 				func(q *memory.Queue) ports.Consumer { return q },

@@ -19,36 +19,47 @@ import (
 	"github.com/joho/godotenv"
 
 	"github.com/repurpose/repurpose/core"
+	"github.com/repurpose/repurpose/core/airouter"
 	"github.com/repurpose/repurpose/ports"
 )
 
 // Config is the whole configuration, read from the environment (and an
 // optional .env file). The names are the contract of API.md.
 type Config struct {
-	Environment        string        `env:"ENVIRONMENT" envDefault:"development"`
-	HTTPAddr           string        `env:"HTTP_ADDR" envDefault:":8080"`
-	WorkerHTTPAddr     string        `env:"WORKER_HTTP_ADDR" envDefault:":9091"`
-	DatabaseURL        string        `env:"DATABASE_URL"`
-	MigrateDatabaseURL string        `env:"MIGRATE_DATABASE_URL"`
-	AutoMigrate        bool          `env:"AUTO_MIGRATE" envDefault:"true"`
-	RedisURL           string        `env:"REDIS_URL"`
-	RedisKeyPrefix     string        `env:"REDIS_KEY_PREFIX" envDefault:"repurpose:"`
-	SecretKey          string        `env:"SECRET_KEY"`
-	PreviousSecretKeys []string      `env:"SECRET_KEY_PREVIOUS" envSeparator:","`
-	AccessTokenMinutes int           `env:"ACCESS_TOKEN_EXPIRE_MINUTES" envDefault:"15"`
-	RefreshTokenDays   int           `env:"REFRESH_TOKEN_EXPIRE_DAYS" envDefault:"7"`
-	MaxSessionsPerUser int           `env:"MAX_SESSIONS_PER_USER" envDefault:"10"`
-	BcryptRounds       int           `env:"BCRYPT_ROUNDS" envDefault:"12"`
-	RateLimitAuth      string        `env:"RATE_LIMIT_AUTH" envDefault:"5/15m"`
-	MaxUploadSize      int64         `env:"MAX_UPLOAD_SIZE" envDefault:"10485760"`
-	MaxBodySize        int64         `env:"MAX_BODY_SIZE" envDefault:"1048576"`
-	PlatformAdmins     []string      `env:"PLATFORM_ADMIN_EMAILS" envSeparator:","`
-	PlanLimitsJSON     string        `env:"PLAN_LIMITS"`
-	AIProviders        []string      `env:"AI_PROVIDERS" envSeparator:"," envDefault:"local"`
-	PluginDir          string        `env:"PLUGIN_DIR" envDefault:"bin/plugins"`
-	WorkerConcurrency  int           `env:"WORKER_CONCURRENCY" envDefault:"4"`
-	QueueName          string        `env:"QUEUE_NAME" envDefault:"transformations"`
-	QueuePollInterval  time.Duration `env:"QUEUE_POLL_INTERVAL" envDefault:"10ms"`
+	Environment        string   `env:"ENVIRONMENT" envDefault:"development"`
+	HTTPAddr           string   `env:"HTTP_ADDR" envDefault:":8080"`
+	WorkerHTTPAddr     string   `env:"WORKER_HTTP_ADDR" envDefault:":9091"`
+	DatabaseURL        string   `env:"DATABASE_URL"`
+	MigrateDatabaseURL string   `env:"MIGRATE_DATABASE_URL"`
+	AutoMigrate        bool     `env:"AUTO_MIGRATE" envDefault:"true"`
+	RedisURL           string   `env:"REDIS_URL"`
+	RedisKeyPrefix     string   `env:"REDIS_KEY_PREFIX" envDefault:"repurpose:"`
+	SecretKey          string   `env:"SECRET_KEY"`
+	PreviousSecretKeys []string `env:"SECRET_KEY_PREVIOUS" envSeparator:","`
+	AccessTokenMinutes int      `env:"ACCESS_TOKEN_EXPIRE_MINUTES" envDefault:"15"`
+	RefreshTokenDays   int      `env:"REFRESH_TOKEN_EXPIRE_DAYS" envDefault:"7"`
+	MaxSessionsPerUser int      `env:"MAX_SESSIONS_PER_USER" envDefault:"10"`
+	BcryptRounds       int      `env:"BCRYPT_ROUNDS" envDefault:"12"`
+	RateLimitAuth      string   `env:"RATE_LIMIT_AUTH" envDefault:"5/15m"`
+	MaxUploadSize      int64    `env:"MAX_UPLOAD_SIZE" envDefault:"10485760"`
+	MaxBodySize        int64    `env:"MAX_BODY_SIZE" envDefault:"1048576"`
+	PlatformAdmins     []string `env:"PLATFORM_ADMIN_EMAILS" envSeparator:","`
+	PlanLimitsJSON     string   `env:"PLAN_LIMITS"`
+	AIProviders        []string `env:"AI_PROVIDERS" envSeparator:"," envDefault:"local"`
+	PluginDir          string   `env:"PLUGIN_DIR" envDefault:"bin/plugins"`
+	// PluginMode: auto (a provider's plugin from PLUGIN_DIR when there is
+	// one, else the compiled-in provider), plugin (plugins only) or
+	// builtin (compiled in only, as on Lambda).
+	PluginMode        string        `env:"PLUGIN_MODE" envDefault:"auto"`
+	AIRateLimitsJSON  string        `env:"AI_RATE_LIMITS"`
+	AIPricesJSON      string        `env:"AI_PRICES"`
+	AIDeadline        time.Duration `env:"AI_DEADLINE" envDefault:"3m"`
+	AIMaxAttempts     int           `env:"AI_MAX_ATTEMPTS" envDefault:"3"`
+	AICircuitFailures int           `env:"AI_CIRCUIT_FAILURES" envDefault:"5"`
+	AICircuitOpenFor  time.Duration `env:"AI_CIRCUIT_OPEN_FOR" envDefault:"30s"`
+	WorkerConcurrency int           `env:"WORKER_CONCURRENCY" envDefault:"4"`
+	QueueName         string        `env:"QUEUE_NAME" envDefault:"transformations"`
+	QueuePollInterval time.Duration `env:"QUEUE_POLL_INTERVAL" envDefault:"10ms"`
 	// JobHeartbeat is how often a running job proves its worker alive;
 	// JobStalledAfter is when the sweeper (every SweepInterval) takes a
 	// job whose heartbeat stopped back from its dead worker.
@@ -67,6 +78,13 @@ type Config struct {
 	AuthLimit ports.RateLimit `env:"-"`
 	// PlanLimits are the defaults with PLAN_LIMITS applied.
 	PlanLimits map[core.Plan]core.PlanLimits `env:"-"`
+	// AILimits and AIPrices are AI_RATE_LIMITS and AI_PRICES parsed (the
+	// prices over DefaultAIPrices).
+	AILimits map[string]airouter.Limits `env:"-"`
+	AIPrices map[string]airouter.Price  `env:"-"`
+	// getenv reads the environment the configuration came from (providers
+	// read their own variables through it).
+	getenv func(string) string
 	// signingKey is SecretKey, or a random key when it is unset outside
 	// production.
 	signingKey []byte
@@ -100,10 +118,38 @@ func ParseConfig(environ map[string]string) (*Config, error) {
 	if err := env.ParseWithOptions(&c, opts); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
+	c.getenv = os.Getenv
+	if environ != nil {
+		c.getenv = func(k string) string { return environ[k] }
+	}
 	if err := c.finish(); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	return &c, nil
+}
+
+// DefaultAIPrices are list prices (USD per million tokens) of the default
+// models; AI_PRICES adds to and overrides them.
+func DefaultAIPrices() map[string]airouter.Price {
+	return map[string]airouter.Price{
+		"gpt-4o-mini":       {InputPerMTok: 0.15, OutputPerMTok: 0.60},
+		"gpt-4o":            {InputPerMTok: 2.50, OutputPerMTok: 10},
+		"claude-sonnet-4-5": {InputPerMTok: 3, OutputPerMTok: 15},
+		"claude-haiku-4-5":  {InputPerMTok: 1, OutputPerMTok: 5},
+	}
+}
+
+// parseAIJSON decodes an AI_* JSON object strictly into out.
+func parseAIJSON(name, raw string, out any) error {
+	if strings.TrimSpace(raw) == "" {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
 }
 
 // MinSecretKeyBytes is the shortest SECRET_KEY accepted.
@@ -151,6 +197,24 @@ func (c *Config) finish() error {
 	}
 	if c.MaxSessionsPerUser < 1 {
 		problems = append(problems, "MAX_SESSIONS_PER_USER must be at least 1")
+	}
+	c.AILimits, c.AIPrices = map[string]airouter.Limits{}, DefaultAIPrices()
+	if err := parseAIJSON("AI_RATE_LIMITS", c.AIRateLimitsJSON, &c.AILimits); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if err := parseAIJSON("AI_PRICES", c.AIPricesJSON, &c.AIPrices); err != nil {
+		problems = append(problems, err.Error())
+	}
+	switch c.PluginMode {
+	case "auto", "plugin", "builtin":
+	default:
+		problems = append(problems, "PLUGIN_MODE must be auto, plugin or builtin")
+	}
+	if c.AIMaxAttempts < 1 || c.AICircuitFailures < 1 || c.AIDeadline <= 0 || c.AICircuitOpenFor <= 0 {
+		problems = append(problems, "AI_MAX_ATTEMPTS and AI_CIRCUIT_FAILURES must be at least 1, AI_DEADLINE and AI_CIRCUIT_OPEN_FOR positive")
+	}
+	if len(providerNames(c)) == 0 {
+		problems = append(problems, "AI_PROVIDERS names no provider")
 	}
 	if c.WorkerConcurrency < 1 {
 		problems = append(problems, "WORKER_CONCURRENCY must be at least 1")

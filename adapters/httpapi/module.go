@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/fx"
 
+	"github.com/repurpose/repurpose/core/airouter"
 	"github.com/repurpose/repurpose/core/auth"
 	"github.com/repurpose/repurpose/core/document"
 	"github.com/repurpose/repurpose/core/transformation"
@@ -35,6 +36,7 @@ type handlerParams struct {
 	Transformations *transformation.Service `optional:"true"`
 	Events          ports.EventBus          `optional:"true"`
 	Inspector       ports.QueueInspector    `optional:"true"`
+	Providers       *airouter.Router        `optional:"true"`
 	Health          []ports.HealthChecker   `group:"health"`
 	Metrics         *Metrics
 	Log             *slog.Logger
@@ -59,7 +61,7 @@ var HandlerModule = fx.Module("httpapi",
 		func(p metricsParams) *Metrics { return NewMetrics(p.Collectors...) },
 		func(m *Metrics) auth.Metrics { return m },
 		func(p handlerParams) http.Handler {
-			return NewHandler(p.Options.Handler, Deps{Auth: p.Auth, Workspaces: p.Workspaces, Documents: p.Documents, Transformations: p.Transformations, Events: p.Events, Inspector: p.Inspector, Health: p.Health, Metrics: p.Metrics, Log: p.Log})
+			return NewHandler(p.Options.Handler, Deps{Auth: p.Auth, Workspaces: p.Workspaces, Documents: p.Documents, Transformations: p.Transformations, Events: p.Events, Inspector: p.Inspector, Providers: providerDirectory(p.Providers), Health: p.Health, Metrics: p.Metrics, Log: p.Log})
 		},
 	),
 )
@@ -87,4 +89,12 @@ func registerServer(lc fx.Lifecycle, opts ListenOptions, h http.Handler, log *sl
 		},
 		OnStop: func(ctx context.Context) error { return srv.Shutdown(ctx) },
 	})
+}
+
+// providerDirectory keeps a nil router a nil interface.
+func providerDirectory(r *airouter.Router) ProviderDirectory {
+	if r == nil {
+		return nil
+	}
+	return r
 }

@@ -57,6 +57,8 @@ type Deps struct {
 	Events          ports.EventBus
 	// Inspector serves /api/system (with Workspaces, for the admin check).
 	Inspector ports.QueueInspector
+	// Providers serves /api/providers (with Workspaces).
+	Providers ProviderDirectory
 	Health    []ports.HealthChecker
 	Metrics   *Metrics
 	Log       *slog.Logger
@@ -149,6 +151,9 @@ func NewHandler(opts Options, deps Deps) http.Handler {
 		s.registerTransformations()
 		if deps.Inspector != nil && deps.Workspaces != nil {
 			s.registerSystem()
+		}
+		if deps.Providers != nil && deps.Workspaces != nil {
+			s.registerProviders()
 		}
 		s.registerPresets()
 	}

@@ -1,0 +1,126 @@
+package bootstrap
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"go.uber.org/fx"
+
+	"github.com/repurpose/repurpose/adapters/aiplugin"
+	"github.com/repurpose/repurpose/adapters/aiproviders"
+	"github.com/repurpose/repurpose/adapters/memory"
+	"github.com/repurpose/repurpose/core"
+	"github.com/repurpose/repurpose/core/airouter"
+	"github.com/repurpose/repurpose/ports"
+)
+
+// aiOptions provide the failover router over the providers of
+// AI_PROVIDERS, as *airouter.Router and as ports.AIProvider. Each provider
+// is its plugin from PLUGIN_DIR (PLUGIN_MODE auto or plugin) or the same
+// provider compiled in (auto, when there is no plugin for it; builtin, as
+// on Lambda). The plugin host starts and stops with the app.
+func aiOptions(cfg *Config, builtinOnly bool) fx.Option {
+	mode := cfg.PluginMode
+	if builtinOnly {
+		mode = "builtin"
+	}
+	provideRouter := func(lc fx.Lifecycle, limiter ports.RateLimiter, clock ports.Clock, log *slog.Logger) (*airouter.Router, error) {
+		var host *aiplugin.Host
+		if mode != "builtin" {
+			host = aiplugin.NewHost(aiplugin.Config{Dir: cfg.PluginDir, Environ: environ(cfg), Log: log.With("component", "aiplugin")})
+			lc.Append(fx.Hook{OnStart: host.Start, OnStop: host.Stop})
+		}
+		providers := map[string]ports.AIProvider{}
+		for _, name := range providerNames(cfg) {
+			var builtin ports.AIProvider
+			if mode != "plugin" {
+				p, err := aiproviders.New(name, cfg.getenv)
+				if err != nil {
+					return nil, fmt.Errorf("AI provider %s: %w", name, err)
+				}
+				builtin = p
+			}
+			providers[name] = &pluginOrBuiltin{name: name, host: host, builtin: builtin, log: log}
+		}
+		return airouter.New(airouter.Config{
+			Order:            providerNames(cfg),
+			Attempts:         cfg.AIMaxAttempts,
+			Deadline:         cfg.AIDeadline,
+			FailureThreshold: cfg.AICircuitFailures,
+			OpenFor:          cfg.AICircuitOpenFor,
+			Limits:           cfg.AILimits,
+			Prices:           cfg.AIPrices,
+		}, airouter.Deps{Providers: providers, Limiter: limiter, Fallback: memory.NewRateLimiter(clock), Clock: clock, Log: log})
+	}
+	return fx.Provide(provideRouter, func(r *airouter.Router) ports.AIProvider { return r })
+}
+
+// pluginVariables are the settings of the provider plugins.
+var pluginVariables = []string{"OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL",
+	"ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL", "AI_TIMEOUT"}
+
+// environ is the environment plugins are launched from: the process's,
+// with the provider settings of the configuration (which may come from
+// elsewhere, e.g. a test's map) on top. Each plugin still gets only its own
+// variables (see aiplugin.Config.Environ).
+func environ(cfg *Config) func() []string {
+	return func() []string {
+		out := os.Environ()
+		for _, key := range pluginVariables {
+			if v := cfg.getenv(key); v != "" {
+				out = append(out, key+"="+v)
+			}
+		}
+		return out
+	}
+}
+
+// pluginOrBuiltin is one provider of the router: its plugin when the host
+// runs one of that name, else the compiled-in provider (nil in plugin
+// mode: then the call fails as unavailable, and the router fails over).
+type pluginOrBuiltin struct {
+	name    string
+	host    *aiplugin.Host
+	builtin ports.AIProvider
+	log     *slog.Logger
+}
+
+var _ ports.AIProvider = (*pluginOrBuiltin)(nil)
+
+func (p *pluginOrBuiltin) resolve() (ports.AIProvider, error) {
+	if p.host != nil {
+		if plugin := p.host.Providers()[p.name]; plugin != nil {
+			return plugin, nil
+		}
+	}
+	if p.builtin != nil {
+		return p.builtin, nil
+	}
+	return nil, core.AIUnavailable(p.name, fmt.Errorf("no %s plugin in the plugin directory", p.name))
+}
+
+func (p *pluginOrBuiltin) Info(ctx context.Context) (ports.AIProviderInfo, error) {
+	provider, err := p.resolve()
+	if err != nil {
+		return ports.AIProviderInfo{}, err
+	}
+	return provider.Info(ctx)
+}
+
+func (p *pluginOrBuiltin) Generate(ctx context.Context, req ports.AIRequest) (ports.AIResult, error) {
+	provider, err := p.resolve()
+	if err != nil {
+		return ports.AIResult{}, err
+	}
+	return provider.Generate(ctx, req)
+}
+
+func (p *pluginOrBuiltin) GenerateStream(ctx context.Context, req ports.AIRequest, onDelta func(string) error) (ports.AIResult, error) {
+	provider, err := p.resolve()
+	if err != nil {
+		return ports.AIResult{}, err
+	}
+	return provider.GenerateStream(ctx, req, onDelta)
+}
