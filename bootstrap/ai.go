@@ -29,7 +29,8 @@ func aiOptions(cfg *Config, builtinOnly bool) fx.Option {
 	provideRouter := func(lc fx.Lifecycle, limiter ports.RateLimiter, clock ports.Clock, log *slog.Logger) (*airouter.Router, error) {
 		var host *aiplugin.Host
 		if mode != "builtin" {
-			host = aiplugin.NewHost(aiplugin.Config{Dir: cfg.PluginDir, Environ: environ(cfg), Log: log.With("component", "aiplugin")})
+			host = aiplugin.NewHost(aiplugin.Config{Dir: cfg.PluginDir, Environ: environ(cfg), Only: providerNames(cfg),
+				Log: log.With("component", "aiplugin")})
 			lc.Append(fx.Hook{OnStart: host.Start, OnStop: host.Stop})
 		}
 		providers := map[string]ports.AIProvider{}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -56,6 +57,9 @@ type Config struct {
 	RelaunchBackoff time.Duration
 	// StartTimeout bounds a plugin's start, handshake included (default 30s).
 	StartTimeout time.Duration
+	// Only, when set, names the plugin files to launch (AI_PROVIDERS);
+	// the directory's other plugins are left alone.
+	Only []string
 }
 
 func (c Config) withDefaults() Config {
@@ -107,6 +111,15 @@ func (h *Host) Start(ctx context.Context) error {
 	found, err := discover(h.cfg.Dir, log)
 	if err != nil {
 		return err
+	}
+	if len(h.cfg.Only) > 0 {
+		found = slices.DeleteFunc(found, func(b binary) bool {
+			if slices.Contains(h.cfg.Only, b.name) {
+				return false
+			}
+			log.Debug("plugin not in use; not launched", "plugin", b.name)
+			return true
+		})
 	}
 	environ := h.cfg.Environ()
 	candidates := make([]*Provider, len(found))

@@ -63,6 +63,18 @@ func TestStartNamesEveryPlugin(t *testing.T) {
 	require.Contains(t, logs.String(), "AI provider plugin ready")
 }
 
+func TestOnlyTheNamedPluginsAreLaunched(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	installPlugin(t, dir, "local", "local")
+	installPlugin(t, dir, "testplugin", "echo")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "broken"), []byte("#!/bin/sh\nexit 1\n"), 0o700))
+	log, logs := newLog()
+	h := startHost(t, Config{Dir: dir, Log: log, Only: []string{"local"}})
+	require.Equal(t, []string{"local"}, names(h.Providers()))
+	require.NotContains(t, logs.String(), "did not start", "plugins not in use are not even launched")
+}
+
 func TestAPluginThatFailsToStartIsLeftOut(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
