@@ -73,9 +73,12 @@ func ValidatePassword(password, email, field string) error {
 // Hasher hashes passwords with bcrypt at a fixed cost.
 type Hasher struct {
 	cost int
-	// dummy is a hash of a random password, compared against when the
-	// account does not exist so both failures take the same time.
-	dummy []byte
+	// dummy is a hash of a fixed password, compared against when the
+	// account does not exist so both failures take the same time. It is
+	// made at the first such compare, not at start: one hash at cost 12 is
+	// most of a Lambda cold start.
+	dummyOnce sync.Once
+	dummy     []byte
 }
 
 // NewHasher returns a Hasher at cost (bcrypt.MinCost..bcrypt.MaxCost).
@@ -83,11 +86,7 @@ func NewHasher(cost int) (*Hasher, error) {
 	if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
 		return nil, core.Errorf(core.EINVALID, "bcrypt cost must be between %d and %d", bcrypt.MinCost, bcrypt.MaxCost)
 	}
-	dummy, err := bcrypt.GenerateFromPassword([]byte("dummy password for absent accounts"), cost)
-	if err != nil {
-		return nil, core.Internal(err)
-	}
-	return &Hasher{cost: cost, dummy: dummy}, nil
+	return &Hasher{cost: cost}, nil
 }
 
 // Hash returns the bcrypt hash of password.
@@ -107,5 +106,9 @@ func (h *Hasher) Matches(hash, password string) bool {
 // SpendDummyCompare burns the time of one comparison so an unknown account
 // answers as slowly as a wrong password.
 func (h *Hasher) SpendDummyCompare(password string) {
+	h.dummyOnce.Do(func() {
+		// Cannot fail: the cost was checked and the password is short.
+		h.dummy, _ = bcrypt.GenerateFromPassword([]byte("dummy password for absent accounts"), h.cost)
+	})
 	_ = bcrypt.CompareHashAndPassword(h.dummy, []byte(password))
 }
