@@ -12,7 +12,6 @@ import (
 	awslambda "github.com/aws/aws-lambda-go/lambda"
 	"go.uber.org/fx"
 
-	"github.com/repurpose/repurpose/adapters/aiproviders"
 	"github.com/repurpose/repurpose/adapters/httpapi"
 	lambdaadapter "github.com/repurpose/repurpose/adapters/lambda"
 	"github.com/repurpose/repurpose/adapters/postgres"
@@ -67,20 +66,6 @@ func lambdaQueue(cfg *Config) fx.Option {
 	return fx.Options(fx.Supply(sqs.Config{QueueURL: cfg.queueURL(), Endpoint: cfg.SQSEndpoint}), sqs.Module)
 }
 
-// lambdaAIProvider is the AI provider on Lambda, where providers are
-// compiled in (no plugin processes): the first of AI_PROVIDERS, configured
-// from the environment as its plugin would be.
-//
-// TODO: fail over along the rest of AI_PROVIDERS once a failover decorator
-// over ports.AIProvider exists; until then only the first is used.
-func lambdaAIProvider(cfg *Config) (ports.AIProvider, error) {
-	names := providerNames(cfg)
-	if len(names) == 0 {
-		names = []string{"local"}
-	}
-	return aiproviders.New(names[0], os.Getenv)
-}
-
 // lambdaOptions are the graphs of the Lambda entries; LambdaAPI is the
 // serve graph (see Options) and is not built here.
 func lambdaOptions(common fx.Option, cfg *Config, pg postgres.Config, entry Entry) (fx.Option, error) {
@@ -92,7 +77,8 @@ func lambdaOptions(common fx.Option, cfg *Config, pg postgres.Config, entry Entr
 		return fx.Options(common,
 			fx.Supply(pg, redis.Config{URL: cfg.RedisURL, Prefix: cfg.RedisKeyPrefix}),
 			postgres.Module, redis.Module,
-			fx.Provide(lambdaAIProvider, redisEventBus, newWorker),
+			aiOptions(cfg, true), // providers compiled in, behind the same failover router
+			fx.Provide(redisEventBus, newWorker),
 			fx.Provide(func(lc fx.Lifecycle, w *transformation.Worker, log *slog.Logger) awslambda.Handler {
 				lc.Append(fx.StopHook(w.Close))
 				return awslambda.NewHandler(lambdaadapter.NewSQSWorker(w.Handle, lambdaadapter.SQSWorkerOptions{

@@ -259,9 +259,9 @@ func (r *Router) GenerateStream(ctx context.Context, req ports.AIRequest, onDelt
 		lastErr = err
 		r.deps.Log.InfoContext(ctx, "AI provider failed over", "provider", name, "err", err)
 	}
-	if allUnsupported {
-		return ports.AIResult{}, core.AIUnsupported(strings.Join(order, ", "),
-			"the "+strings.ToLower(req.Type)+" transformation")
+	if allUnsupported && len(order) > 1 {
+		return ports.AIResult{}, core.Errorf(core.EUNSUPPORTED, "no configured AI provider (%s) supports %s transformations",
+			strings.Join(order, ", "), req.Type)
 	}
 	return ports.AIResult{}, lastErr
 }

@@ -184,6 +184,7 @@ func TestRouterUnsupportedFailsOverWithoutRetry(t *testing.T) {
 	r = h2.router(t, airouter.Config{}, failing("a", unsupported), failing("b", unsupported))
 	_, err = r.Generate(context.Background(), summary)
 	require.Equal(t, core.EUNSUPPORTED, core.ErrorCode(err), "no provider supports it: %v", err)
+	require.Contains(t, core.AsError(err).Message, "SUMMARY")
 }
 
 func TestRouterNeverRetriesAfterStreamedOutput(t *testing.T) {
