@@ -55,7 +55,8 @@ func aiOptions(cfg *Config, builtinOnly bool) fx.Option {
 			Prices:           cfg.AIPrices,
 		}, airouter.Deps{Providers: providers, Limiter: limiter, Fallback: memory.NewRateLimiter(clock), Clock: clock, Log: log})
 	}
-	return fx.Provide(provideRouter, func(r *airouter.Router) ports.AIProvider { return r })
+	return fx.Provide(provideRouter, func(r *airouter.Router) ports.AIProvider { return r },
+		fx.Annotate(func(r *airouter.Router) ports.HealthChecker { return aiHealth{r} }, fx.ResultTags(`group:"health"`)))
 }
 
 // pluginVariables are the settings of the provider plugins.
@@ -125,3 +126,9 @@ func (p *pluginOrBuiltin) GenerateStream(ctx context.Context, req ports.AIReques
 	}
 	return provider.GenerateStream(ctx, req, onDelta)
 }
+
+// aiHealth is the "ai_providers" check of /api/health.
+type aiHealth struct{ router *airouter.Router }
+
+func (aiHealth) Name() string                      { return "ai_providers" }
+func (h aiHealth) Check(ctx context.Context) error { return h.router.Check(ctx) }

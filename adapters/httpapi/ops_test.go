@@ -144,10 +144,23 @@ func TestHealthEndpoints(t *testing.T) {
 		}
 		require.Equal(t, "ok", checks["database"].(map[string]any)["status"])
 		require.Equal(t, "ok", checks["redis"].(map[string]any)["status"])
+		require.Equal(t, "ok", checks["ai_providers"].(map[string]any)["status"])
 		if b.name == "memory" {
 			require.Equal(t, "memory", checks["database"].(map[string]any)["backend"])
 		}
 	})
+}
+
+// With no AI provider answering, /api/health is degraded but the
+// instance stays ready: jobs wait, the API serves.
+func TestHealthWhenNoAIProviderAnswers(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, backends[0], map[string]string{"PLUGIN_MODE": "plugin", "PLUGIN_DIR": t.TempDir()})
+	require.Equal(t, http.StatusOK, a.do("GET", "/readyz", nil).status)
+	h := a.do("GET", "/api/health", nil)
+	require.Equal(t, http.StatusOK, h.status)
+	require.Equal(t, "degraded", h.str("status"))
+	require.Equal(t, "down", h.body["checks"].(map[string]any)["ai_providers"].(map[string]any)["status"])
 }
 
 func TestReadinessAndAuthWhenRedisIsDown(t *testing.T) {

@@ -326,10 +326,15 @@ func (s *server) runChecks(ctx context.Context) (map[string]CheckResult, bool) {
 	for range s.deps.Health {
 		n := <-ch
 		results[n.name] = n.res
-		healthy = healthy && n.res.Status == "ok"
+		healthy = healthy && (n.res.Status == "ok" || !readinessCheck(n.name))
 	}
 	return results, healthy
 }
+
+// readinessCheck reports whether a failing check makes the instance not
+// ready. The AI providers' outage degrades /api/health but keeps the
+// instance in service: jobs wait in the queue and the API still answers.
+func readinessCheck(name string) bool { return name != "ai_providers" }
 
 func (s *server) readyz(ctx context.Context, _ *struct{}) (*probeOutput, error) {
 	if _, ok := s.runChecks(ctx); !ok {
@@ -339,10 +344,12 @@ func (s *server) readyz(ctx context.Context, _ *struct{}) (*probeOutput, error) 
 }
 
 func (s *server) health(ctx context.Context, _ *struct{}) (*healthOutput, error) {
-	checks, ok := s.runChecks(ctx)
+	checks, _ := s.runChecks(ctx)
 	status := "healthy"
-	if !ok {
-		status = "degraded"
+	for _, c := range checks {
+		if c.Status == "down" {
+			status = "degraded"
+		}
 	}
 	return &healthOutput{Body: healthBody{Status: status, Version: s.opts.Version, Checks: checks}}, nil
 }

@@ -451,6 +451,17 @@ func (r *Router) Status(ctx context.Context) []ProviderStatus {
 	return out
 }
 
+// Check returns nil when at least one provider answers and its circuit is
+// not open: the "ai_providers" health check.
+func (r *Router) Check(ctx context.Context) error {
+	for _, st := range r.Status(ctx) {
+		if st.Healthy {
+			return nil
+		}
+	}
+	return core.AIUnavailable(strings.Join(r.cfg.Order, ", "), errors.New("no AI provider answers"))
+}
+
 // ProviderModels is one provider's models for GET /api/providers/models.
 type ProviderModels struct {
 	Provider  string   `json:"provider"`
