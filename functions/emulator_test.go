@@ -47,7 +47,7 @@ func lambdaBuild(out, pkg, goarch string) error {
 	cmd := exec.Command(goTool(), "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s (%s): %v\n%s", pkg, goarch, err, b)
+		return fmt.Errorf("go build %s (%s): %w\n%s", pkg, goarch, err, b)
 	}
 	return nil
 }
@@ -76,7 +76,7 @@ func binaries(t *testing.T) map[string]string {
 			cmd := exec.Command(goTool(), "install", rieModule+"/cmd/aws-lambda-rie@"+rieVersion)
 			cmd.Env = append(os.Environ(), "GOBIN="+rieDir, "CGO_ENABLED=0", "GOFLAGS=")
 			if b, err := cmd.CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("build the Lambda emulator: %v\n%s", err, b)
+				buildErr = fmt.Errorf("build the Lambda emulator: %w\n%s", err, b)
 				return
 			}
 		}

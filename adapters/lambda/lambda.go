@@ -117,7 +117,7 @@ var ErrNotAJob = errors.New("the message is not a transformation job")
 func (w *SQSWorker) run(ctx context.Context, r events.SQSMessage) error {
 	var job ports.Job
 	if err := json.Unmarshal([]byte(r.Body), &job); err != nil || job.TransformationID == uuid.Nil {
-		return fmt.Errorf("%w: %v", ErrNotAJob, err)
+		return fmt.Errorf("%w: %w", ErrNotAJob, err)
 	}
 	err := w.handle(ctx, job)
 	if err == nil || errors.Is(err, core.ErrNotFound) {
