@@ -88,8 +88,10 @@ var contentTypes = map[string]string{
 	".html": "text/html; charset=utf-8",
 }
 
-// assets holds every embedded file by its name under AssetsPrefix.
-var assets = loadAssets()
+// assets returns every embedded file by its name under AssetsPrefix. The
+// files are hashed on first use, not at start: a cold start (Lambda) that
+// never serves the docs never pays for it.
+var assets = sync.OnceValue(loadAssets)
 
 // buildTime stands in for the files' modification time (embed keeps none), so
 // If-Modified-Since works across requests to one process.
@@ -129,7 +131,7 @@ func loadAssets() map[string]*asset {
 // assetURL returns the URL the pages use for the named asset. It panics on an
 // unknown name: that is a bug in this package, caught by its tests.
 func assetURL(name string) string {
-	a, ok := assets[name]
+	a, ok := assets()[name]
 	if !ok {
 		panic("apidocs: page references unknown asset " + name)
 	}
@@ -153,7 +155,7 @@ type pageData struct {
 // SwaggerUI returns the handler of the Swagger UI page, which loads the
 // OpenAPI document from specURL (a same-origin path such as "/openapi.json":
 // the page's policy allows no other origin) and lets users try requests.
-// The page is rendered once, here.
+// The page is rendered once, at its first request.
 func SwaggerUI(specURL string) http.Handler {
 	return newPage(pageData{
 		Title:     "API reference · Swagger UI",
@@ -167,7 +169,7 @@ func SwaggerUI(specURL string) http.Handler {
 
 // ReDoc returns the handler of the ReDoc page, a read-only three-panel
 // rendering of the OpenAPI document at specURL (a same-origin path).
-// The page is rendered once, here.
+// The page is rendered once, at its first request.
 func ReDoc(specURL string) http.Handler {
 	return newPage(pageData{
 		Title:   "API reference · ReDoc",
@@ -177,20 +179,28 @@ func ReDoc(specURL string) http.Handler {
 	})
 }
 
-// page serves one pre-rendered HTML page.
+// page serves one HTML page, rendered at its first request.
 type page struct {
+	render func() renderedPage
+}
+
+type renderedPage struct {
 	body []byte
 	etag string
 }
 
 func newPage(d pageData) *page {
+	return &page{render: sync.OnceValue(func() renderedPage { return renderPage(d) })}
+}
+
+func renderPage(d pageData) renderedPage {
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, d); err != nil {
 		// Only a bug in the template or in assetURL's callers gets here.
 		panic(fmt.Sprintf("apidocs: render %s page: %v", d.MountID, err))
 	}
 	sum := sha256.Sum256(buf.Bytes())
-	return &page{body: buf.Bytes(), etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+	return renderedPage{body: buf.Bytes(), etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
 }
 
 // ServeHTTP answers GET and HEAD with the page and its content security
@@ -206,8 +216,9 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("Content-Security-Policy", ContentSecurityPolicy)
-	h.Set("ETag", p.etag)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(p.body))
+	rp := p.render()
+	h.Set("ETag", rp.etag)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(rp.body))
 }
 
 // Assets returns the handler of the embedded files. It expects the full
@@ -231,7 +242,7 @@ func serveAsset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, AssetsPrefix), "/")
-	a, ok := assets[name]
+	a, ok := assets()[name]
 	if !ok {
 		http.NotFound(w, r)
 		return
