@@ -5,6 +5,7 @@ package ports
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -546,9 +547,16 @@ type Queue interface {
 }
 
 // JobHandler runs one job. A nil error or core.ErrNotFound (nothing to do)
-// finishes the job; any other error makes the queue deliver it again later
-// with backoff, up to its retry limit.
+// finishes the job; an error wrapping ErrDeferred has the queue deliver it
+// again shortly without spending one of its retries (the job could not
+// start yet, e.g. its workspace runs all the jobs its plan allows); any
+// other error makes the queue deliver it again later with backoff, up to
+// its retry limit.
 type JobHandler func(ctx context.Context, job Job) error
+
+// ErrDeferred is wrapped by a JobHandler error that asks for a later
+// delivery without counting an attempt.
+var ErrDeferred = errors.New("job deferred")
 
 // Consumer delivers queued jobs to a handler.
 type Consumer interface {

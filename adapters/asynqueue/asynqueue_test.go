@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync/atomic"
@@ -182,6 +183,31 @@ func TestMalformedPayloadIsNotRetried(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, got.Retried)
 	require.Zero(t, calls.Load())
+}
+
+// A deferred job comes back without spending one of its retries.
+func TestDeferredJobsDoNotSpendRetries(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	q := f.queue(asynqueue.QueueOptions{MaxRetry: 1})
+	var calls atomic.Int32
+	done := make(chan struct{})
+	runConsumer(t, f.consumer(), func(context.Context, ports.Job) error {
+		n := calls.Add(1)
+		if n <= 4 {
+			return fmt.Errorf("busy: %w", ports.ErrDeferred)
+		}
+		if n == 5 {
+			close(done)
+		}
+		return nil
+	})
+	require.NoError(t, q.Enqueue(t.Context(), ports.Job{TransformationID: uuid.New(), WorkspaceID: uuid.New()}))
+	select {
+	case <-done:
+	case <-time.After(testWait):
+		t.Fatalf("the job ran %d times and was given up (MaxRetry 1 counts deferrals?)", calls.Load())
+	}
 }
 
 // The module's graph is complete given its Config and a logger.

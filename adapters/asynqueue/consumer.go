@@ -71,7 +71,8 @@ func NewConsumer(redis asynq.RedisConnOpt, opts ConsumerOptions) *Consumer {
 // not a job is the one permanent error identified here: it is archived at
 // once (asynq.SkipRetry), as no retry can fix it. Any other error is
 // returned to asynq, which retries with its backoff up to the task's
-// MaxRetry and then archives the task.
+// MaxRetry and then archives the task; one wrapping ports.ErrDeferred is
+// retried without counting.
 func (c *Consumer) Run(ctx context.Context, concurrency int, handle ports.JobHandler) error {
 	if concurrency < 1 {
 		concurrency = 1
@@ -83,10 +84,12 @@ func (c *Consumer) Run(ctx context.Context, concurrency int, handle ports.JobHan
 	var running sync.WaitGroup
 
 	srv := asynq.NewServer(c.redis, asynq.Config{
-		Concurrency:              concurrency,
-		BaseContext:              func() context.Context { return base },
-		Queues:                   map[string]int{c.opts.Queue: 1},
-		RetryDelayFunc:           c.opts.RetryDelay,
+		Concurrency:    concurrency,
+		BaseContext:    func() context.Context { return base },
+		Queues:         map[string]int{c.opts.Queue: 1},
+		RetryDelayFunc: c.opts.RetryDelay,
+		// A deferred job is retried without counting against MaxRetry.
+		IsFailure:                func(err error) bool { return !errors.Is(err, ports.ErrDeferred) },
 		TaskCheckInterval:        c.opts.PollInterval,
 		DelayedTaskCheckInterval: c.opts.DelayedTaskCheckInterval,
 		ShutdownTimeout:          c.opts.ShutdownTimeout,

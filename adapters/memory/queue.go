@@ -238,6 +238,15 @@ func (q *Queue) finish(j queuedJob, err error, aborted bool) {
 		delete(q.held, j.job.DedupKey())
 	case aborted:
 		q.pushLocked(j, true)
+	case errors.Is(err, ports.ErrDeferred):
+		// Not an attempt: deliver it again after the first backoff.
+		q.stats.Retrying++
+		time.AfterFunc(q.opts.Backoff(1), func() {
+			q.mu.Lock()
+			defer q.mu.Unlock()
+			q.stats.Retrying--
+			q.pushLocked(j, false)
+		})
 	case j.retries >= q.opts.MaxRetries:
 		q.stats.Failed++
 		delete(q.held, j.job.DedupKey())

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -178,4 +179,22 @@ func TestDefaultBackoff(t *testing.T) {
 	} {
 		require.Equal(t, want, DefaultBackoff(attempt), "attempt %d", attempt)
 	}
+}
+
+// A deferred job (its workspace is busy) comes back without spending a
+// retry, however often it is deferred.
+func TestQueueDeferredJobsDoNotSpendRetries(t *testing.T) {
+	t.Parallel()
+	q := fastQueue(QueueOptions{MaxRetries: 1})
+	var calls atomic.Int32
+	runQueue(t, q, 1, func(context.Context, ports.Job) error {
+		if calls.Add(1) <= 5 {
+			return fmt.Errorf("busy: %w", ports.ErrDeferred)
+		}
+		return nil
+	})
+	require.NoError(t, q.Enqueue(t.Context(), ports.Job{TransformationID: uuid.New(), WorkspaceID: uuid.New()}))
+	require.Eventually(t, func() bool { return q.Stats().Processed == 1 }, queueTestWait, time.Millisecond)
+	require.EqualValues(t, 6, calls.Load(), "five deferrals, then the run; MaxRetries 1 would have given up after two")
+	require.Zero(t, q.Stats().Failed)
 }

@@ -3,6 +3,7 @@ package transformation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -65,7 +66,7 @@ func (w *Worker) Close() { w.cancels.close() }
 // ErrWorkspaceBusy is returned when the workspace already runs as many jobs
 // as its plan allows: the queue delivers the job again later, so one tenant
 // can't take every worker.
-var ErrWorkspaceBusy = errors.New("the workspace is at its concurrent transformations limit")
+var ErrWorkspaceBusy = fmt.Errorf("the workspace is at its concurrent transformations limit: %w", ports.ErrDeferred)
 
 // Handle runs one job: it claims the PENDING row (a duplicate delivery finds
 // nothing to claim and returns nil), generates the output with progress
