@@ -43,7 +43,7 @@ func aiOptions(cfg *Config, builtinOnly bool) fx.Option {
 				}
 				builtin = p
 			}
-			providers[name] = &pluginOrBuiltin{name: name, host: host, builtin: builtin, log: log}
+			providers[name] = &pluginOrBuiltin{name: name, host: host, builtin: builtin}
 		}
 		return airouter.New(airouter.Config{
 			Order:            providerNames(cfg),
@@ -86,7 +86,6 @@ type pluginOrBuiltin struct {
 	name    string
 	host    *aiplugin.Host
 	builtin ports.AIProvider
-	log     *slog.Logger
 }
 
 var _ ports.AIProvider = (*pluginOrBuiltin)(nil)
