@@ -61,6 +61,12 @@ type UserStore interface {
 	Create(ctx context.Context, u *core.User) error
 	// Get returns core.ErrNotFound when no live (not soft-deleted) user has id.
 	Get(ctx context.Context, id uuid.UUID) (core.User, error)
+	// GetWithRole returns the live user id and, in the same read, their
+	// role in the live workspace workspaceID: "" when workspaceID is
+	// uuid.Nil or they are not a member (the request authentication path,
+	// one round trip instead of two). core.ErrNotFound when no live user
+	// has id.
+	GetWithRole(ctx context.Context, id, workspaceID uuid.UUID) (core.User, core.Role, error)
 	// GetByEmail finds a live user by email, case-insensitively; it returns
 	// core.ErrNotFound when there is none.
 	GetByEmail(ctx context.Context, email string) (core.User, error)

@@ -97,6 +97,23 @@ func (s *UserStore) Get(ctx context.Context, id uuid.UUID) (core.User, error) {
 	return copyUser(u), nil
 }
 
+// GetWithRole returns the live user id with their role in the live
+// workspace workspaceID ("" when not a member or the scope may not see it).
+func (s *UserStore) GetWithRole(ctx context.Context, id, workspaceID uuid.UUID) (core.User, core.Role, error) {
+	u, err := s.Get(ctx, id)
+	if err != nil {
+		return core.User{}, "", err
+	}
+	if workspaceID == uuid.Nil {
+		return u, "", nil
+	}
+	wm, _, ok := (&WorkspaceStore{tx: s.tx}).membership(workspaceID, id)
+	if !ok {
+		return u, "", nil
+	}
+	return u, wm.Role, nil
+}
+
 // GetByEmail returns the live user whose email equals email in any case, in
 // any scope; core.ErrNotFound otherwise.
 func (s *UserStore) GetByEmail(ctx context.Context, email string) (core.User, error) {

@@ -72,6 +72,29 @@ func (s *UserStore) Get(ctx context.Context, id uuid.UUID) (core.User, error) {
 	return u, nil
 }
 
+// GetWithRole returns the live user id with their role in the live
+// workspace workspaceID ("" when not a member), in one statement.
+func (s *UserStore) GetWithRole(ctx context.Context, id, workspaceID uuid.UUID) (core.User, core.Role, error) {
+	var (
+		u    core.User
+		role string
+	)
+	err := s.db.QueryRow(ctx, `
+		SELECT `+userColumns+`, COALESCE((
+			SELECT m.role::text FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id
+			WHERE m.workspace_id = $2 AND m.user_id = users.id AND w.deleted_at IS NULL
+				AND (m.workspace_id = `+scopeWorkspace+` OR m.user_id = `+scopeUser+`)), '')
+		FROM users WHERE id = $1 AND deleted_at IS NULL`, id, workspaceID).Scan(
+		&u.ID, &u.Email, &u.Username, &u.PasswordHash, &u.IsActive, &u.IsVerified,
+		&u.CreatedAt, &u.UpdatedAt, &u.LastLoginAt, &u.DeletedAt, &role)
+	if err != nil {
+		return core.User{}, "", translate(err, fmt.Sprintf("get user %s", id), "user not found")
+	}
+	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+	u.LastLoginAt, u.DeletedAt = utcPtr(u.LastLoginAt), utcPtr(u.DeletedAt)
+	return u, core.Role(role), nil
+}
+
 // GetByEmail returns the live user whose email equals email in any case;
 // core.ErrNotFound otherwise. It uses the users_email_key index.
 func (s *UserStore) GetByEmail(ctx context.Context, email string) (core.User, error) {

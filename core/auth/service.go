@@ -439,22 +439,14 @@ func (s *Service) Authenticate(ctx context.Context, token string) (core.Identity
 	}
 	id := core.Identity{UserID: claims.UserID, SessionID: claims.SessionID, WorkspaceID: claims.WorkspaceID}
 	err = s.uow.Do(core.WithIdentity(ctx, core.Identity{UserID: id.UserID}), func(ctx context.Context, tx ports.Tx) error {
-		u, err := tx.Users().Get(ctx, id.UserID)
+		u, role, err := tx.Users().GetWithRole(ctx, id.UserID, id.WorkspaceID)
 		if err != nil {
 			return err
 		}
-		if !u.IsActive {
-			return core.ErrNotFound
+		if !u.IsActive || (id.WorkspaceID != uuid.Nil && role == "") {
+			return core.ErrNotFound // deactivated, or no longer a member
 		}
-		id.Email = u.Email
-		if id.WorkspaceID == uuid.Nil {
-			return nil
-		}
-		m, err := tx.Workspaces().Membership(ctx, id.WorkspaceID, id.UserID)
-		if err != nil {
-			return err
-		}
-		id.Role = m.Role
+		id.Email, id.Role = u.Email, role
 		return nil
 	})
 	if errors.Is(err, core.ErrNotFound) {

@@ -238,6 +238,84 @@ func (_c *UserStore_GetByEmail_Call) RunAndReturn(run func(ctx context.Context, 
 	return _c
 }
 
+// GetWithRole provides a mock function for the type UserStore
+func (_mock *UserStore) GetWithRole(ctx context.Context, id uuid.UUID, workspaceID uuid.UUID) (core.User, core.Role, error) {
+	ret := _mock.Called(ctx, id, workspaceID)
+
+	if len(ret) == 0 {
+		panic("no return value specified for GetWithRole")
+	}
+
+	var r0 core.User
+	var r1 core.Role
+	var r2 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context, uuid.UUID, uuid.UUID) (core.User, core.Role, error)); ok {
+		return returnFunc(ctx, id, workspaceID)
+	}
+	if returnFunc, ok := ret.Get(0).(func(context.Context, uuid.UUID, uuid.UUID) core.User); ok {
+		r0 = returnFunc(ctx, id, workspaceID)
+	} else {
+		r0 = ret.Get(0).(core.User)
+	}
+	if returnFunc, ok := ret.Get(1).(func(context.Context, uuid.UUID, uuid.UUID) core.Role); ok {
+		r1 = returnFunc(ctx, id, workspaceID)
+	} else {
+		r1 = ret.Get(1).(core.Role)
+	}
+	if returnFunc, ok := ret.Get(2).(func(context.Context, uuid.UUID, uuid.UUID) error); ok {
+		r2 = returnFunc(ctx, id, workspaceID)
+	} else {
+		r2 = ret.Error(2)
+	}
+	return r0, r1, r2
+}
+
+// UserStore_GetWithRole_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'GetWithRole'
+type UserStore_GetWithRole_Call struct {
+	*mock.Call
+}
+
+// GetWithRole is a helper method to define mock.On call
+//   - ctx context.Context
+//   - id uuid.UUID
+//   - workspaceID uuid.UUID
+func (_e *UserStore_Expecter) GetWithRole(ctx any, id any, workspaceID any) *UserStore_GetWithRole_Call {
+	return &UserStore_GetWithRole_Call{Call: _e.mock.On("GetWithRole", ctx, id, workspaceID)}
+}
+
+func (_c *UserStore_GetWithRole_Call) Run(run func(ctx context.Context, id uuid.UUID, workspaceID uuid.UUID)) *UserStore_GetWithRole_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		var arg1 uuid.UUID
+		if args[1] != nil {
+			arg1 = args[1].(uuid.UUID)
+		}
+		var arg2 uuid.UUID
+		if args[2] != nil {
+			arg2 = args[2].(uuid.UUID)
+		}
+		run(
+			arg0,
+			arg1,
+			arg2,
+		)
+	})
+	return _c
+}
+
+func (_c *UserStore_GetWithRole_Call) Return(user core.User, role core.Role, err error) *UserStore_GetWithRole_Call {
+	_c.Call.Return(user, role, err)
+	return _c
+}
+
+func (_c *UserStore_GetWithRole_Call) RunAndReturn(run func(ctx context.Context, id uuid.UUID, workspaceID uuid.UUID) (core.User, core.Role, error)) *UserStore_GetWithRole_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
 // RecordLogin provides a mock function for the type UserStore
 func (_mock *UserStore) RecordLogin(ctx context.Context, id uuid.UUID, at time.Time) error {
 	ret := _mock.Called(ctx, id, at)

@@ -500,6 +500,29 @@ func testMembers(t *testing.T, newUoW func(t *testing.T) ports.UnitOfWork) {
 			list, err = ws.ListForUser(ctx, other.ID)
 			require.NoError(t, err)
 			require.Empty(t, list, "another user's list is empty, even where both are members")
+
+			// The user with their role, in one read (the authentication path).
+			u, role, err := tx.Users().GetWithRole(ctx, user.ID, w1.ID)
+			require.NoError(t, err)
+			require.Equal(t, user.Email, u.Email)
+			require.Equal(t, core.RoleAdmin, role)
+			_, role, err = tx.Users().GetWithRole(ctx, user.ID, uuid.Nil)
+			require.NoError(t, err)
+			require.Empty(t, role, "no workspace, no role")
+			_, role, err = tx.Users().GetWithRole(ctx, user.ID, uuid.New())
+			require.NoError(t, err)
+			require.Empty(t, role, "not a member of an unknown workspace")
+			_, _, err = tx.Users().GetWithRole(ctx, uuid.New(), w1.ID)
+			require.ErrorIs(t, err, core.ErrNotFound, "unknown user")
+			return nil
+		})
+		storeDo(t, storeScope(other.ID, uuid.Nil), uow, func(ctx context.Context, tx ports.Tx) error {
+			_, role, err := tx.Users().GetWithRole(ctx, other.ID, w1.ID)
+			require.NoError(t, err)
+			require.Empty(t, role, "not a member")
+			_, role, err = tx.Users().GetWithRole(ctx, other.ID, w3.ID)
+			require.NoError(t, err)
+			require.Equal(t, core.RoleOwner, role)
 			return nil
 		})
 		storeDo(t, storeScope(other.ID, uuid.Nil), uow, func(ctx context.Context, tx ports.Tx) error {
