@@ -79,10 +79,14 @@ func lambdaOptions(common fx.Option, cfg *Config, pg postgres.Config, entry Entr
 			postgres.Module, redis.Module,
 			aiOptions(cfg, true), // providers compiled in, behind the same failover router
 			fx.Provide(redisEventBus, newWorker),
-			fx.Provide(func(lc fx.Lifecycle, w *transformation.Worker, log *slog.Logger) awslambda.Handler {
-				lc.Append(fx.StopHook(w.Close))
-				return awslambda.NewHandler(lambdaadapter.NewSQSWorker(w.Handle, lambdaadapter.SQSWorkerOptions{
-					Concurrency: cfg.WorkerConcurrency, Logger: log}).Handle)
+			workerQueue(cfg),
+			fx.Provide(func(p sqsWorkerParams) awslambda.Handler {
+				p.Lifecycle.Append(fx.StopHook(p.Worker.Close))
+				// With the queue's URL, a failed record comes back after a
+				// backoff rather than the whole visibility timeout.
+				delayer, _ := p.Queue.(lambdaadapter.VisibilityDelayer)
+				return awslambda.NewHandler(lambdaadapter.NewSQSWorker(p.Worker.Handle, lambdaadapter.SQSWorkerOptions{
+					Concurrency: cfg.WorkerConcurrency, Logger: p.Log, Retry: delayer}).Handle)
 			}),
 		), nil
 	case LambdaSweeper:
@@ -98,6 +102,25 @@ func lambdaOptions(common fx.Option, cfg *Config, pg postgres.Config, entry Entr
 		), nil
 	}
 	return nil, errors.New("unknown Lambda entry point " + string(entry))
+}
+
+// sqsWorkerParams are what the Lambda worker's handler needs; the queue is
+// there when QUEUE_URL is set.
+type sqsWorkerParams struct {
+	fx.In
+	Lifecycle fx.Lifecycle
+	Worker    *transformation.Worker
+	Log       *slog.Logger
+	Queue     ports.Queue `optional:"true"`
+}
+
+// workerQueue gives the Lambda worker the SQS queue its records come from,
+// when QUEUE_URL names it.
+func workerQueue(cfg *Config) fx.Option {
+	if cfg.queueURL() == "" {
+		return fx.Options()
+	}
+	return lambdaQueue(cfg)
 }
 
 // serveHTTP is the HTTP side of the serve graph: a server, or for the

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -51,6 +52,28 @@ type SQSWorkerOptions struct {
 	Reserve time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Retry, when set, brings a failed record back after RetryBackoff
+	// instead of the queue's whole visibility timeout (which must cover
+	// the longest run, so it is long).
+	Retry VisibilityDelayer
+	// RetryBackoff is the wait before delivery number receiveCount+1
+	// (default 5s doubling per receive, at most 5 minutes; 5s for a
+	// deferred job).
+	RetryBackoff func(receiveCount int, err error) time.Duration
+}
+
+// VisibilityDelayer hides a received SQS message for a while (sqs.Queue).
+type VisibilityDelayer interface {
+	Delay(ctx context.Context, receiptHandle string, d time.Duration) error
+}
+
+// DefaultRetryBackoff waits 5s, 10s, 20s, ... up to 5 minutes by receive
+// count, and 5s for a deferred job (its workspace was busy).
+func DefaultRetryBackoff(receiveCount int, err error) time.Duration {
+	if errors.Is(err, ports.ErrDeferred) || receiveCount < 1 {
+		return 5 * time.Second
+	}
+	return min(5*time.Second<<min(receiveCount-1, 10), 5*time.Minute)
 }
 
 // SQSWorker runs the transformation jobs of an SQS batch.
@@ -66,6 +89,9 @@ func NewSQSWorker(handle ports.JobHandler, opts SQSWorkerOptions) *SQSWorker {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.RetryBackoff == nil {
+		opts.RetryBackoff = DefaultRetryBackoff
 	}
 	return &SQSWorker{handle: handle, opts: opts}
 }
@@ -98,6 +124,7 @@ func (w *SQSWorker) Handle(ctx context.Context, e events.SQSEvent) (events.SQSEv
 			if err := w.run(ctx, r); err != nil {
 				failed[i] = true
 				w.opts.Logger.WarnContext(ctx, "sqs record failed; SQS delivers it again", "message_id", r.MessageId, "err", err)
+				w.scheduleRetry(ctx, r, err)
 			}
 		})
 	}
@@ -109,6 +136,22 @@ func (w *SQSWorker) Handle(ctx context.Context, e events.SQSEvent) (events.SQSEv
 		}
 	}
 	return resp, nil
+}
+
+// scheduleRetry shortens a failed record's wait to its backoff. A record
+// that is not a job keeps the queue's timeout: only the dead-letter queue
+// can help it. Best effort: on error the record comes back after the
+// queue's visibility timeout.
+func (w *SQSWorker) scheduleRetry(ctx context.Context, r events.SQSMessage, err error) {
+	if w.opts.Retry == nil || errors.Is(err, ErrNotAJob) {
+		return
+	}
+	received, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if derr := w.opts.Retry.Delay(ctx, r.ReceiptHandle, w.opts.RetryBackoff(received, err)); derr != nil {
+		w.opts.Logger.WarnContext(ctx, "shorten the retry wait of an sqs record", "message_id", r.MessageId, "err", derr)
+	}
 }
 
 // ErrNotAJob is the failure of a record whose body is not a job.

@@ -150,3 +150,56 @@ func TestAPI(t *testing.T) {
 	require.Equal(t, map[string]string{"method": "POST", "path": "/api/documents", "q": "x", "auth": "Bearer t", "body": `{"a":1}`,
 		"remote": "203.0.113.9"}, got)
 }
+
+// delays records the visibility changes the worker asks for.
+type delays struct {
+	mu  sync.Mutex
+	got map[string]time.Duration
+}
+
+func (d *delays) Delay(_ context.Context, receiptHandle string, wait time.Duration) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.got[receiptHandle] = wait
+	return nil
+}
+
+// A failed record comes back after a backoff by its receive count (a
+// deferred one soon), not after the queue's whole visibility timeout; a
+// record that is not a job, and a success, are left alone.
+func TestSQSWorkerShortensTheRetryWait(t *testing.T) {
+	t.Parallel()
+	flaky, busy, ok := ports.Job{TransformationID: uuid.New()}, ports.Job{TransformationID: uuid.New()}, ports.Job{TransformationID: uuid.New()}
+	d := &delays{got: map[string]time.Duration{}}
+	w := lambda.NewSQSWorker(func(_ context.Context, j ports.Job) error {
+		switch j {
+		case flaky:
+			return errors.New("provider unavailable")
+		case busy:
+			return fmt.Errorf("workspace busy: %w", ports.ErrDeferred)
+		}
+		return nil
+	}, lambda.SQSWorkerOptions{Logger: quiet(), Retry: d})
+	withReceipt := func(m events.SQSMessage, receipt string, received int) events.SQSMessage {
+		m.ReceiptHandle = receipt
+		m.Attributes = map[string]string{"ApproximateReceiveCount": fmt.Sprint(received)}
+		return m
+	}
+	resp, err := w.Handle(t.Context(), events.SQSEvent{Records: []events.SQSMessage{
+		withReceipt(record(t, "m-flaky", flaky), "r-flaky", 3),
+		withReceipt(record(t, "m-busy", busy), "r-busy", 7),
+		withReceipt(record(t, "m-ok", ok), "r-ok", 1),
+		withReceipt(events.SQSMessage{MessageId: "m-junk", Body: "not json"}, "r-junk", 1),
+	}})
+	require.NoError(t, err)
+	require.Len(t, resp.BatchItemFailures, 3)
+	require.Equal(t, map[string]time.Duration{"r-flaky": 20 * time.Second, "r-busy": 5 * time.Second}, d.got)
+}
+
+func TestDefaultRetryBackoff(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, 5*time.Second, lambda.DefaultRetryBackoff(1, errors.New("x")))
+	require.Equal(t, 10*time.Second, lambda.DefaultRetryBackoff(2, errors.New("x")))
+	require.Equal(t, 5*time.Minute, lambda.DefaultRetryBackoff(30, errors.New("x")), "capped")
+	require.Equal(t, 5*time.Second, lambda.DefaultRetryBackoff(30, ports.ErrDeferred))
+}

@@ -74,3 +74,17 @@ func (q *Queue) Enqueue(ctx context.Context, job ports.Job) error {
 	}
 	return nil
 }
+
+// Delay hides a received message for d (rounded down to whole seconds, at
+// most SQS's 12 hours) from now: the Lambda worker uses it to bring a
+// failed record back after a backoff instead of the queue's whole
+// visibility timeout.
+func (q *Queue) Delay(ctx context.Context, receiptHandle string, d time.Duration) error {
+	secs := min(max(d/time.Second, 0), 12*60*60)
+	_, err := q.client.ChangeMessageVisibility(ctx, &awssqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(q.url),
+		ReceiptHandle: aws.String(receiptHandle), VisibilityTimeout: int32(secs)})
+	if err != nil {
+		return fmt.Errorf("sqs change visibility: %w", err)
+	}
+	return nil
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/fx"
@@ -169,4 +170,26 @@ func TestReclaimedJobRunsWhileTheOriginalIsHeld(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 	require.Empty(t, ran, "the plain duplicate never ran")
+}
+
+// Delay changes a received message's visibility: with a long default
+// visibility, Delay(0) makes it receivable again at once.
+func TestDelayChangesVisibility(t *testing.T) {
+	t.Parallel()
+	client := sqstest.Client(sqstest.Endpoint(t))
+	url := sqstest.NewQueue(t, client, map[string]string{"VisibilityTimeout": "600"})
+	q := sqs.NewQueue(client, url)
+	require.NoError(t, q.Enqueue(t.Context(), ports.Job{TransformationID: uuid.New(), WorkspaceID: uuid.New()}))
+	receive := func() []types.Message {
+		out, err := client.ReceiveMessage(t.Context(), &awssqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 1, WaitTimeSeconds: 1})
+		require.NoError(t, err)
+		return out.Messages
+	}
+	first := receive()
+	require.Len(t, first, 1)
+	require.Empty(t, receive(), "hidden for the queue's 600 s visibility")
+	require.NoError(t, q.Delay(t.Context(), aws.ToString(first[0].ReceiptHandle), 0))
+	again := receive()
+	require.Len(t, again, 1, "visible again after Delay(0)")
+	require.Equal(t, aws.ToString(first[0].MessageId), aws.ToString(again[0].MessageId))
 }
