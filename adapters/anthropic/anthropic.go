@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
 
 	"github.com/repurpose/repurpose/adapters/aiproviders/retryafter"
+	"github.com/repurpose/repurpose/adapters/aiproviders/vendorerr"
 	"github.com/repurpose/repurpose/core"
 	"github.com/repurpose/repurpose/core/transform"
 	"github.com/repurpose/repurpose/ports"
@@ -256,11 +256,11 @@ func (p *Provider) interpretError(ctx, callCtx context.Context, err error) error
 	}
 	var apiErr *anthropic.Error
 	if !errors.As(err, &apiErr) {
-		return core.AIUnavailable(Name, safeCause(err))
+		return core.AIUnavailable(Name, vendorerr.Transport(err))
 	}
 	kind := apiErr.Type()
 	status := apiErr.StatusCode
-	cause := &vendorError{status: status, kind: safeToken(string(kind)), err: err}
+	cause := &vendorerr.Cause{Status: status, Code: vendorerr.Token(string(kind)), Err: err}
 	// An error event inside a 200 stream carries only its type.
 	switch {
 	case kind == "rate_limit_error" || status == http.StatusTooManyRequests:
@@ -283,66 +283,4 @@ func (p *Provider) interpretError(ctx, callCtx context.Context, err error) error
 	default:
 		return core.AIUnavailable(Name, cause)
 	}
-}
-
-// vendorError is a cause that renders only safe fields; Unwrap keeps the
-// SDK error reachable for errors.As.
-type vendorError struct {
-	status int
-	kind   string
-	err    error
-}
-
-func (e *vendorError) Error() string {
-	s := fmt.Sprintf("HTTP %d", e.status)
-	if e.status == http.StatusOK {
-		s = "error event" // inside a stream that had started fine
-	}
-	if e.kind != "" {
-		s += " " + e.kind
-	}
-	return s
-}
-
-func (e *vendorError) Unwrap() error { return e.err }
-
-// safeCause describes a transport or decoding failure without quoting a
-// response body.
-func safeCause(err error) error {
-	var urlErr *url.Error
-	var netErr net.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return &wrapped{msg: "timeout", err: err}
-	case errors.As(err, &urlErr):
-		return &wrapped{msg: "connection: " + urlErr.Err.Error(), err: err}
-	case errors.As(err, &netErr):
-		return &wrapped{msg: "connection failed", err: err}
-	default:
-		return &wrapped{msg: "malformed or interrupted response", err: err}
-	}
-}
-
-type wrapped struct {
-	msg string
-	err error
-}
-
-func (e *wrapped) Error() string { return e.msg }
-func (e *wrapped) Unwrap() error { return e.err }
-
-// safeToken keeps a vendor error type only if it looks like one
-// (snake_case), so free text can't slip into a message.
-func safeToken(s string) string {
-	if len(s) > 64 {
-		return ""
-	}
-	if strings.IndexFunc(s, func(r rune) bool { return !isTokenRune(r) }) >= 0 {
-		return ""
-	}
-	return s
-}
-
-func isTokenRune(r rune) bool {
-	return r == '_' || r == '-' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
 }

@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 
 	"github.com/repurpose/repurpose/adapters/aiproviders/retryafter"
+	"github.com/repurpose/repurpose/adapters/aiproviders/vendorerr"
 	"github.com/repurpose/repurpose/core"
 	"github.com/repurpose/repurpose/core/transform"
 	"github.com/repurpose/repurpose/ports"
@@ -243,7 +243,7 @@ func (p *Provider) interpretError(ctx, callCtx context.Context, err error) error
 	}
 	var apiErr *openai.Error
 	if errors.As(err, &apiErr) {
-		cause := &vendorError{status: apiErr.StatusCode, code: safeToken(apiErr.Code), err: err}
+		cause := &vendorerr.Cause{Status: apiErr.StatusCode, Code: vendorerr.Token(apiErr.Code), Err: err}
 		switch status := apiErr.StatusCode; {
 		case status == http.StatusTooManyRequests:
 			var h http.Header
@@ -265,64 +265,5 @@ func (p *Provider) interpretError(ctx, callCtx context.Context, err error) error
 			return core.AIUnavailable(Name, cause)
 		}
 	}
-	return core.AIUnavailable(Name, safeCause(err))
-}
-
-// vendorError is a cause that renders only safe fields; Unwrap keeps the
-// SDK error reachable for errors.As in logs and tests.
-type vendorError struct {
-	status int
-	code   string
-	err    error
-}
-
-func (e *vendorError) Error() string {
-	s := fmt.Sprintf("HTTP %d", e.status)
-	if e.code != "" {
-		s += " " + e.code
-	}
-	return s
-}
-
-func (e *vendorError) Unwrap() error { return e.err }
-
-// safeCause describes a transport or decoding failure without quoting a
-// response body (the SDK's stream errors embed the vendor's error event).
-func safeCause(err error) error {
-	var urlErr *url.Error
-	var netErr net.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return &wrapped{msg: "timeout", err: err}
-	case errors.As(err, &urlErr):
-		return &wrapped{msg: "connection: " + urlErr.Err.Error(), err: err}
-	case errors.As(err, &netErr):
-		return &wrapped{msg: "connection failed", err: err}
-	default:
-		return &wrapped{msg: "malformed or interrupted response", err: err}
-	}
-}
-
-type wrapped struct {
-	msg string
-	err error
-}
-
-func (e *wrapped) Error() string { return e.msg }
-func (e *wrapped) Unwrap() error { return e.err }
-
-// safeToken keeps a vendor error code only if it looks like one
-// (snake_case), so free text can't slip into a message.
-func safeToken(s string) string {
-	if len(s) > 64 {
-		return ""
-	}
-	if strings.IndexFunc(s, func(r rune) bool { return !isTokenRune(r) }) >= 0 {
-		return ""
-	}
-	return s
-}
-
-func isTokenRune(r rune) bool {
-	return r == '_' || r == '-' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+	return core.AIUnavailable(Name, vendorerr.Transport(err))
 }
