@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -28,8 +29,9 @@ type binary struct {
 // symlinks to such files inside dir. It skips, with a log line saying why,
 // directories, symlinks pointing outside dir (or nowhere), other file
 // types, non-executables and world-writable files. A missing dir has no
-// plugins.
-func discover(dir string, log *slog.Logger) ([]binary, error) {
+// plugins. With only set, other names are passed over before they are
+// read, so unused plugins cost no hashing at start.
+func discover(dir string, only []string, log *slog.Logger) ([]binary, error) {
 	root, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("plugin directory %s: %w", dir, err)
@@ -56,6 +58,10 @@ func discover(dir string, log *slog.Logger) ([]binary, error) {
 	var found []binary
 	for _, e := range entries {
 		path := filepath.Join(root, e.Name())
+		if len(only) > 0 && !slices.Contains(only, e.Name()) {
+			log.Debug("plugin not in use; not launched", "plugin", e.Name())
+			continue
+		}
 		b, reason := inspect(root, e.Name())
 		if reason != "" {
 			log.Info("skipping file in the plugin directory", "file", path, "reason", reason)

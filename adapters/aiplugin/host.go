@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"slices"
 	"sync"
 	"time"
 
@@ -108,18 +107,9 @@ func NewHost(cfg Config) *Host {
 // has no plugins. Start returns once every plugin has answered or failed.
 func (h *Host) Start(ctx context.Context) error {
 	log := h.cfg.Log.With("plugin_dir", h.cfg.Dir)
-	found, err := discover(h.cfg.Dir, log)
+	found, err := discover(h.cfg.Dir, h.cfg.Only, log)
 	if err != nil {
 		return err
-	}
-	if len(h.cfg.Only) > 0 {
-		found = slices.DeleteFunc(found, func(b binary) bool {
-			if slices.Contains(h.cfg.Only, b.name) {
-				return false
-			}
-			log.Debug("plugin not in use; not launched", "plugin", b.name)
-			return true
-		})
 	}
 	environ := h.cfg.Environ()
 	candidates := make([]*Provider, len(found))
