@@ -120,18 +120,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (core.Transformati
 			return err
 		}
 		now := s.clock.Now()
-		if limit := s.limits(ws.Plan).AIRequestsPerMonth; limit > 0 {
-			// The count reads at most limit index entries before it is
-			// refused, so it stays cheap however busy the workspace.
-			used, err := tx.Transformations().CountCreatedSince(ctx, monthStart(now))
-			if err != nil {
-				return err
-			}
-			if err := core.CheckCount("AI requests per month", ws.Plan, used, limit); err != nil {
-				return err
-			}
-		}
-		if err := checkSpend(ctx, tx, ws.Plan, s.limits(ws.Plan), now); err != nil {
+		if err := checkBudgets(ctx, tx, ws.Plan, s.limits(ws.Plan), now, 0); err != nil {
 			return err
 		}
 		t = core.Transformation{ID: uuid.Must(uuid.NewV7()), WorkspaceID: id.WorkspaceID, DocumentID: in.DocumentID, CreatedBy: id.UserID,
@@ -150,36 +139,32 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (core.Transformati
 	return t, nil
 }
 
-// checkSpend refuses (EQUOTA) when the workspace's AI spend this month has
-// reached its plan's budget.
-func checkSpend(ctx context.Context, tx ports.Tx, plan core.Plan, limits core.PlanLimits, now time.Time) error {
-	budget := limits.AISpendPerMonthUSD
-	if budget <= 0 {
-		return nil
+// checkBudgets refuses (EQUOTA) a transformation of a workspace that has
+// used its plan's AI requests this month (counted excludes the
+// transformations already created for this request: 0 at create, 1 when the
+// worker checks again before the call) or reached its AI spend budget.
+// Each count reads at most limit index entries before it refuses, so it
+// stays cheap however busy the workspace; an unlimited plan reads nothing.
+func checkBudgets(ctx context.Context, tx ports.Tx, plan core.Plan, limits core.PlanLimits, now time.Time, counted int) error {
+	if limit := limits.AIRequestsPerMonth; limit > 0 {
+		used, err := tx.Transformations().CountCreatedSince(ctx, monthStart(now))
+		if err != nil {
+			return err
+		}
+		if err := core.CheckCount("AI requests per month", plan, used-counted, limit); err != nil {
+			return err
+		}
 	}
-	spent, err := tx.Transformations().SpendSince(ctx, monthStart(now))
-	if err != nil {
-		return err
-	}
-	if spent >= budget {
-		return core.QuotaExceeded("AI spend per month", plan, fmt.Sprintf("$%.2f", budget))
+	if budget := limits.AISpendPerMonthUSD; budget > 0 {
+		spent, err := tx.Transformations().SpendSince(ctx, monthStart(now))
+		if err != nil {
+			return err
+		}
+		if spent >= budget {
+			return core.QuotaExceeded("AI spend per month", plan, fmt.Sprintf("$%.2f", budget))
+		}
 	}
 	return nil
-}
-
-// checkRequests refuses (EQUOTA) a job of a workspace that has run more
-// transformations this month than its plan allows (the plan may have
-// changed since the job was created); the job itself is counted.
-func checkRequests(ctx context.Context, tx ports.Tx, plan core.Plan, limits core.PlanLimits, now time.Time) error {
-	limit := limits.AIRequestsPerMonth
-	if limit <= 0 {
-		return nil
-	}
-	used, err := tx.Transformations().CountCreatedSince(ctx, monthStart(now))
-	if err != nil {
-		return err
-	}
-	return core.CheckCount("AI requests per month", plan, used-1, limit)
 }
 
 // enqueue hands a PENDING transformation to the queue. A failure is logged,

@@ -105,10 +105,7 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 		}
 		// The budgets are checked again before the call: the plan or the
 		// month's spend may have moved since the job was created.
-		if overQuota = checkRequests(ctx, tx, ws.Plan, limits, w.clock.Now()); overQuota == nil {
-			overQuota = checkSpend(ctx, tx, ws.Plan, limits, w.clock.Now())
-		}
-		if core.ErrorCode(overQuota) != core.EQUOTA && overQuota != nil {
+		if overQuota = checkBudgets(ctx, tx, ws.Plan, limits, w.clock.Now(), 1); overQuota != nil && core.ErrorCode(overQuota) != core.EQUOTA {
 			return overQuota
 		}
 		if doc, err = tx.Documents().Get(ctx, t.DocumentID); errors.Is(err, core.ErrNotFound) {
