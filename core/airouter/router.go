@@ -178,9 +178,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Providers returns the provider names in failover order.
-func (r *Router) Providers() []string { return slices.Clone(r.cfg.Order) }
-
 // Info names the router and every model of its providers.
 func (r *Router) Info(ctx context.Context) (ports.AIProviderInfo, error) {
 	out := ports.AIProviderInfo{Name: Name}
