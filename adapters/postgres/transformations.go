@@ -25,7 +25,7 @@ import (
 // wait for its row lock, re-check the condition on the committed row and
 // change nothing.
 type TransformationStore struct {
-	db pgx.Tx
+	db querier
 }
 
 var _ ports.TransformationStore = (*TransformationStore)(nil)
@@ -318,12 +318,13 @@ func (s *TransformationStore) CountCreatedSince(ctx context.Context, since time.
 }
 
 // SpendSince sums the AI cost of the current workspace's transformations
-// created at or after since, soft-deleted ones included.
+// created at or after since, soft-deleted ones included. Only the rows
+// that cost something are read (transformations_workspace_spend_idx).
 func (s *TransformationStore) SpendSince(ctx context.Context, since time.Time) (float64, error) {
 	var total float64
 	err := s.db.QueryRow(ctx, `
 		SELECT COALESCE(sum(ai_cost), 0)::float8 FROM transformations
-		WHERE workspace_id = `+scopeWorkspace+` AND created_at >= $1`, since).Scan(&total)
+		WHERE workspace_id = `+scopeWorkspace+` AND created_at >= $1 AND ai_cost > 0`, since).Scan(&total)
 	if err != nil {
 		return 0, translate(err, "sum transformation spend", "workspace not found")
 	}

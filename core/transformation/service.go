@@ -82,12 +82,6 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (core.Transformati
 	}
 	var t core.Transformation
 	err = s.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
-		if _, err := tx.Documents().Get(ctx, in.DocumentID); err != nil {
-			if errors.Is(err, core.ErrNotFound) {
-				return core.Errorf(core.ENOTFOUND, "document not found")
-			}
-			return err
-		}
 		params := map[string]any{}
 		if in.PresetID != nil {
 			p, err := tx.Presets().Get(ctx, *in.PresetID)
@@ -126,6 +120,9 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (core.Transformati
 		t = core.Transformation{ID: uuid.Must(uuid.NewV7()), WorkspaceID: id.WorkspaceID, DocumentID: in.DocumentID, CreatedBy: id.UserID,
 			Type: string(typ), Parameters: validated, PresetID: in.PresetID, RequestedProvider: provider, Status: core.StatusPending,
 			Message: "queued", CreatedAt: now, UpdatedAt: now}
+		// The insert checks that the document is live in the workspace
+		// (ENOTFOUND "document not found" otherwise), without reading its
+		// content here.
 		if err := tx.Transformations().Create(ctx, &t); err != nil {
 			return err
 		}

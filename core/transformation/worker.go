@@ -20,8 +20,13 @@ import (
 type WorkerConfig struct {
 	// MaxAttempts is how many times a job runs before it FAILS (default 3).
 	MaxAttempts int
-	// ProgressEvery throttles progress writes and events (default 250ms).
+	// ProgressEvery throttles progress events (default 250ms).
 	ProgressEvery time.Duration
+	// PersistProgressEvery throttles the progress written to the row
+	// (default 1s): live clients follow the events, pollers of the row see
+	// it at most this late, and a job shorter than this (most with the
+	// offline provider) writes its row only to claim and to complete.
+	PersistProgressEvery time.Duration
 	// HeartbeatEvery refreshes the heartbeat of a running job even when the
 	// provider streams nothing (default 10s), so a sweeper can tell a live
 	// job from one whose worker died.
@@ -47,6 +52,9 @@ func NewWorker(uow ports.UnitOfWork, provider ports.AIProvider, events ports.Eve
 	}
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = 250 * time.Millisecond
+	}
+	if cfg.PersistProgressEvery <= 0 {
+		cfg.PersistProgressEvery = time.Second
 	}
 	if cfg.HeartbeatEvery <= 0 {
 		cfg.HeartbeatEvery = 10 * time.Second
@@ -142,6 +150,8 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 		produced int
 		unsent   strings.Builder // text streamed since the last progress event
 		lastSent time.Time
+		// The claim wrote the row (progress 0, heartbeat) at start.
+		lastPersisted = w.clock.Now()
 	)
 	expected := max(400, utf8.RuneCountInString(doc.Text)/2)
 	progress := 0
@@ -159,7 +169,11 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 		// so a client can show the output as it is written.
 		partial := map[string]any{"delta": unsent.String(), "output_chars": produced}
 		unsent.Reset()
-		if err := w.progress(ctx, t, progress, "generating", now, partial); err != nil {
+		persist := force || now.Sub(lastPersisted) >= w.cfg.PersistProgressEvery
+		if persist {
+			lastPersisted = now
+		}
+		if err := w.progress(ctx, t, progress, "generating", now, partial, persist); err != nil {
 			if errors.Is(err, core.ErrNotFound) {
 				gone = true // no longer PROCESSING: cancelled or reclaimed
 			}
@@ -233,12 +247,16 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 	return nil
 }
 
-func (w *Worker) progress(ctx context.Context, t core.Transformation, progress int, message string, now time.Time, extra map[string]any) error {
-	err := w.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
-		return tx.Transformations().Progress(ctx, t.ID, progress, message, now)
-	})
-	if err != nil {
-		return err
+// progress publishes a progress event, after writing the progress and the
+// heartbeat to the row when persist is set.
+func (w *Worker) progress(ctx context.Context, t core.Transformation, progress int, message string, now time.Time, extra map[string]any, persist bool) error {
+	if persist {
+		err := w.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+			return tx.Transformations().Progress(ctx, t.ID, progress, message, now)
+		})
+		if err != nil {
+			return err
+		}
 	}
 	t.Progress, t.Message, t.UpdatedAt = progress, message, now
 	publish(ctx, w.events, w.log, w.clock, EventProgress, t, extra)

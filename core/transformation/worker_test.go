@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"sync"
 	"testing"
 	"time"
@@ -731,4 +732,52 @@ func (c *capturing) last() ports.AIRequest {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.req
+}
+
+// countingUnitOfWork counts the transactions of the worker.
+type countingUnitOfWork struct {
+	ports.UnitOfWork
+	calls atomic.Int64
+}
+
+func (u *countingUnitOfWork) Do(ctx context.Context, fn func(ctx context.Context, tx ports.Tx) error) error {
+	u.calls.Add(1)
+	return u.UnitOfWork.Do(ctx, fn)
+}
+
+// TestWorkerPersistsProgressThrottled: progress events follow the stream,
+// but the row is written at most every PersistProgressEvery, so a short job
+// costs two transactions (claim, complete) however much it streams.
+func TestWorkerPersistsProgressThrottled(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		persistEvery time.Duration
+		check        func(t *testing.T, transactions int64)
+	}{
+		{time.Hour, func(t *testing.T, n int64) { require.Equal(t, int64(2), n, "claim and complete only") }},
+		{time.Nanosecond, func(t *testing.T, n int64) { require.Greater(t, n, int64(2), "progress written to the row") }},
+	} {
+		f := newFixture(t, core.PlanLimits{})
+		job := f.create(t, "SUMMARY", nil)
+		events := f.subscribe(t)
+		uow := &countingUnitOfWork{UnitOfWork: f.uow}
+		w := transformation.NewWorker(uow, streaming(5, strings.Repeat("word ", 20)), f.bus, ports.SystemClock{}, f.limits,
+			transformation.WorkerConfig{ProgressEvery: time.Nanosecond, PersistProgressEvery: tc.persistEvery}, discard())
+		require.NoError(t, w.Handle(context.Background(), job))
+		tc.check(t, uow.calls.Load())
+		require.Equal(t, core.StatusCompleted, f.get(t, job.TransformationID).Status)
+		progressEvents := 0
+		for done := false; !done; {
+			select {
+			case e := <-events:
+				if e.Type == transformation.EventProgress {
+					progressEvents++
+				}
+				done = e.Type == transformation.EventCompleted
+			case <-time.After(wait):
+				t.Fatal("no completed event")
+			}
+		}
+		require.GreaterOrEqual(t, progressEvents, 5, "every delta is published (ProgressEvery 1ns)")
+	}
 }
