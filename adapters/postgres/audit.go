@@ -15,7 +15,7 @@ import (
 // UnitOfWork, so an event is kept exactly when the change it records is. The
 // app role may only INSERT and SELECT there: the trail is append-only.
 type AuditLog struct {
-	db pgx.Tx
+	db querier
 }
 
 var _ ports.AuditLog = (*AuditLog)(nil)

@@ -28,7 +28,7 @@ import (
 // thousands of distinct tokens, only its beginning is searchable (see the
 // migration).
 type DocumentStore struct {
-	db pgx.Tx
+	db querier
 }
 
 var _ ports.DocumentStore = (*DocumentStore)(nil)

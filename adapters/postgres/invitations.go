@@ -17,7 +17,7 @@ import (
 // invitations table, inside one transaction of UnitOfWork. Only the hash of
 // a token is stored.
 type InvitationStore struct {
-	db pgx.Tx
+	db querier
 }
 
 var _ ports.InvitationStore = (*InvitationStore)(nil)

@@ -42,7 +42,7 @@ func (k *keysetList) after(at time.Time, id uuid.UUID) {
 // collectPage orders newest first, applies limit (<= 0: none), runs the
 // query in db and scans every row; an empty slice, never nil, when there are
 // none. op names the operation in errors.
-func collectPage[T any](ctx context.Context, db pgx.Tx, k *keysetList, limit int, op string, scan func(pgx.CollectableRow) (T, error)) ([]T, error) {
+func collectPage[T any](ctx context.Context, db querier, k *keysetList, limit int, op string, scan func(pgx.CollectableRow) (T, error)) ([]T, error) {
 	k.sql.WriteString(` ORDER BY created_at DESC, id DESC`)
 	if limit > 0 {
 		k.sql.WriteString(` LIMIT ` + k.arg(limit))

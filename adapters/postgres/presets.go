@@ -22,7 +22,7 @@ import (
 // scope's user could not see it (private and someone else's) is refused as
 // core.ErrNotFound.
 type PresetStore struct {
-	db pgx.Tx
+	db querier
 }
 
 var _ ports.PresetStore = (*PresetStore)(nil)

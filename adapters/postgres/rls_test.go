@@ -873,12 +873,19 @@ func TestCheckTenantRole(t *testing.T) {
 		requireSQLState(t, err, "42501")
 		uow := postgres.NewUnitOfWork(pool)
 		for range 2 {
-			// The connection of the failed BEGIN is not reused in a failed
-			// transaction: the second attempt fails the same way.
-			err := uow.Do(ctx, func(context.Context, ports.Tx) error {
-				t.Fatal("fn runs only in a switched transaction")
-				return nil
+			// The first statement travels with BEGIN and the switch; the
+			// failed switch aborts the transaction, so the server skips
+			// it, and it fails with the switch's error. The connection of
+			// the failed transaction is not reused: the second attempt
+			// fails the same way.
+			statements := 0
+			err := uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+				statements++
+				_, err := tx.Workspaces().Get(ctx)
+				require.Error(t, err, "no statement runs without the switch")
+				return err
 			})
+			require.Equal(t, 1, statements)
 			requireSQLState(t, err, "42501")
 			require.ErrorContains(t, err, "permission denied to set role")
 		}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/repurpose/repurpose/core"
@@ -61,22 +60,28 @@ var _ ports.UnitOfWork = (*UnitOfWork)(nil)
 // NewUnitOfWork returns a unit of work taking its connections from pool.
 func NewUnitOfWork(pool *pgxpool.Pool) *UnitOfWork { return &UnitOfWork{pool: pool} }
 
-// Do begins a transaction, switches it to AppRole and makes the caller's
-// user and workspace ids (from core.IdentityFrom, empty when absent) its
-// settings, all in the first round trip, and runs fn. A failing switch (the
-// pool's role is not a member of AppRole) fails Do: nothing runs unscoped. It commits when fn returns nil; it rolls back and returns fn's
-// error unchanged when fn fails, and rolls back and re-panics when fn panics.
+// Do runs fn in a transaction as AppRole, scoped to the caller's user and
+// workspace ids (from core.IdentityFrom, empty when absent). The
+// transaction is begun by fn's first statement, in the same round trip
+// (lazyTx); a fn that runs no statement costs no round trip. A failing
+// switch (the pool's role is not a member of AppRole) fails that statement
+// and Do: nothing runs unscoped. It commits when fn returns nil; it rolls
+// back and returns fn's error unchanged when fn fails, and rolls back and
+// re-panics when fn panics.
 func (u *UnitOfWork) Do(ctx context.Context, fn func(ctx context.Context, tx ports.Tx) error) (err error) {
 	userID, workspaceID := identitySettings(ctx)
-	// BEGIN, the role and the identity settings travel in one
-	// simple-protocol round trip. When the SELECT fails after BEGIN, the
-	// connection is left in a failed transaction and pgxpool destroys it
-	// instead of pooling it.
-	ptx, err := u.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: beginSQL(AppRole, userID, workspaceID)})
+	conn, err := u.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
+	// Released last: pgxpool destroys a connection left in a transaction
+	// (a failed rollback) instead of pooling it.
+	defer conn.Release()
+	lt := &lazyTx{conn: conn, role: AppRole, userID: userID, workspaceID: workspaceID}
 	defer func() {
+		if !lt.begun() {
+			return
+		}
 		// A no-op (ErrTxClosed) after a successful Commit. It runs on a
 		// context that outlives a canceled request, so that the connection
 		// goes back to the pool clean instead of being closed; a failed
@@ -84,14 +89,16 @@ func (u *UnitOfWork) Do(ctx context.Context, fn func(ctx context.Context, tx por
 		// nothing to fn's.
 		rbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
 		defer cancel()
-		_ = ptx.Rollback(rbCtx)
+		_ = lt.tx.Rollback(rbCtx)
 	}()
 
-	t := &tx{db: ptx}
-	if err := fn(ctx, t); err != nil {
+	if err := fn(ctx, &tx{db: lt}); err != nil {
 		return err
 	}
-	if err := ptx.Commit(ctx); err != nil {
+	if !lt.begun() {
+		return nil
+	}
+	if err := lt.tx.Commit(ctx); err != nil {
 		return translate(err, "commit transaction", "not found")
 	}
 	return nil
@@ -115,7 +122,7 @@ func identitySettings(ctx context.Context) (userID, workspaceID string) {
 
 // tx gives the stores bound to one pgx transaction.
 type tx struct {
-	db pgx.Tx
+	db querier
 }
 
 var _ ports.Tx = (*tx)(nil)

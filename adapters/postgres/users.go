@@ -16,7 +16,7 @@ import (
 // UnitOfWork. Identities are global (login by email, member lists), so any
 // scope reads any user; only the scope's user writes their own row.
 type UserStore struct {
-	db pgx.Tx
+	db querier
 }
 
 var _ ports.UserStore = (*UserStore)(nil)

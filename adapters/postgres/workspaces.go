@@ -17,7 +17,7 @@ import (
 // the row-level security policies of migrations/0002_tenancy.sql filter
 // again underneath.
 type WorkspaceStore struct {
-	db pgx.Tx
+	db querier
 }
 
 var _ ports.WorkspaceStore = (*WorkspaceStore)(nil)
