@@ -20,7 +20,8 @@ import (
 type WorkerConfig struct {
 	// MaxAttempts is how many times a job runs before it FAILS (default 3).
 	MaxAttempts int
-	// ProgressEvery throttles progress events (default 250ms).
+	// ProgressEvery throttles progress events (default 250ms), the first
+	// one included: it comes ProgressEvery after the started event.
 	ProgressEvery time.Duration
 	// PersistProgressEvery throttles the progress written to the row
 	// (default 1s): live clients follow the events, pollers of the row see
@@ -149,9 +150,11 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 		mu       sync.Mutex
 		produced int
 		unsent   strings.Builder // text streamed since the last progress event
-		lastSent time.Time
-		// The claim wrote the row (progress 0, heartbeat) at start.
-		lastPersisted = w.clock.Now()
+		// The started event went out and the claim wrote the row
+		// (progress 0, heartbeat) just now: a job shorter than
+		// ProgressEvery goes from started to completed.
+		lastSent      = w.clock.Now()
+		lastPersisted = lastSent
 	)
 	expected := max(400, utf8.RuneCountInString(doc.Text)/2)
 	progress := 0
