@@ -88,10 +88,14 @@ func New(cfg Config) (*Provider, error) {
 	}
 	// WithoutEnvironmentDefaults: no key, profile or base URL from the
 	// process environment or disk behind the configuration's back.
+	// The Messages API takes an API key in x-api-key; the SDK's
+	// WithAPIKey (v2.15) sends it as a bearer token, which the API reserves
+	// for OAuth tokens.
 	opts := []option.RequestOption{
 		option.WithoutEnvironmentDefaults(),
 		option.WithMaxRetries(0),
-		option.WithAPIKey(cfg.APIKey),
+		option.WithHeader("X-Api-Key", cfg.APIKey),
+		option.WithHeaderDel("Authorization"),
 	}
 	if cfg.BaseURL != "" {
 		opts = append(opts, option.WithBaseURL(cfg.BaseURL))

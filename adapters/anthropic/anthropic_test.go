@@ -111,8 +111,9 @@ func requireSafe(t *testing.T, err error) {
 func requireRequest(t *testing.T, c captured, stream bool) {
 	t.Helper()
 	require.Equal(t, "/v1/messages", c.path)
-	// The SDK authenticates with the key as a bearer token or x-api-key.
-	require.Contains(t, []string{"Bearer " + apiKey, apiKey}, c.headers.Get("Authorization")+c.headers.Get("X-Api-Key"))
+	// An API key goes in x-api-key, never as a bearer token.
+	require.Equal(t, apiKey, c.headers.Get("X-Api-Key"))
+	require.Empty(t, c.headers.Get("Authorization"))
 	require.NotEmpty(t, c.headers.Get("Anthropic-Version"))
 	require.Equal(t, "claude-test", c.body["model"])
 	require.EqualValues(t, 321, c.body["max_tokens"])
