@@ -36,7 +36,7 @@ cover: ## tests with a coverage profile (coverage.out) and a per-function summar
 	$(GO) tool cover -func=coverage.out | tail -n 1
 
 .PHONY: bench
-bench: ## Go benchmarks, the loopback load test of GET /api/auth/me, and (with DATABASE_URL/REDIS_URL) the pipeline load test
+bench: build ## Go benchmarks, the loopback load test of GET /api/auth/me, and (with DATABASE_URL/REDIS_URL) the pipeline load test
 	$(GO) test -run '^$$' -bench . -benchmem ./adapters/jwt/... ./adapters/httpapi/... ./adapters/memory/... ./adapters/redis/... ./core/airouter/... ./adapters/aiplugin/...
 	$(GO) run ./cmd/loadtest
 	@if [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ]; then $(GO) run ./cmd/pipelinebench; \

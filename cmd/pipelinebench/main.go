@@ -221,7 +221,11 @@ wait:
 	slices.Sort(pickups)
 	pct := func(p float64) time.Duration { return pickups[int(float64(len(pickups)-1)*p)] }
 	rate := float64(n) / total.Seconds()
-	fmt.Printf("pipeline: %d transformations (SUMMARY, local provider) via HTTP -> PostgreSQL -> asynq/Redis -> 1 worker (concurrency 16)\n", n)
+	where := "compiled in (no bin/plugins/local: run make build for the plugin process)"
+	if _, err := os.Stat("bin/plugins/local"); err == nil {
+		where = "a plugin process (bin/plugins/local)"
+	}
+	fmt.Printf("pipeline: %d transformations (SUMMARY) via HTTP -> PostgreSQL -> asynq/Redis -> 1 worker (concurrency 16); local provider %s\n", n, where)
 	fmt.Printf("  created in %v (%.0f/s), all COMPLETED after %v: %.0f transformations/s end to end\n",
 		created.Round(time.Millisecond), float64(n)/created.Seconds(), total.Round(time.Millisecond), rate)
 	fmt.Printf("  pickup latency (created -> started): p50 %v, p95 %v (under this load)\n", pct(0.5).Round(time.Millisecond), pct(0.95).Round(time.Millisecond))
