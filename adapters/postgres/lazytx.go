@@ -57,6 +57,13 @@ func (l *lazyTx) start(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, err
 	return br, nil
 }
 
+// startWith begins the transaction with sql as its first statement.
+func (l *lazyTx) startWith(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	return l.start(ctx, b)
+}
+
 // begun reports whether a statement ran, so there is a transaction to end.
 func (l *lazyTx) begun() bool { return l.tx != nil }
 
@@ -64,9 +71,7 @@ func (l *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 	if l.tx != nil {
 		return l.tx.Exec(ctx, sql, args...)
 	}
-	b := &pgx.Batch{}
-	b.Queue(sql, args...)
-	br, err := l.start(ctx, b)
+	br, err := l.startWith(ctx, sql, args)
 	if err != nil {
 		return pgconn.CommandTag{}, err
 	}
@@ -78,9 +83,7 @@ func (l *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 	if l.tx != nil {
 		return l.tx.Query(ctx, sql, args...)
 	}
-	b := &pgx.Batch{}
-	b.Queue(sql, args...)
-	br, err := l.start(ctx, b)
+	br, err := l.startWith(ctx, sql, args)
 	if err != nil {
 		return nil, err
 	}
@@ -95,9 +98,7 @@ func (l *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row 
 	if l.tx != nil {
 		return l.tx.QueryRow(ctx, sql, args...)
 	}
-	b := &pgx.Batch{}
-	b.Queue(sql, args...)
-	br, err := l.start(ctx, b)
+	br, err := l.startWith(ctx, sql, args)
 	if err != nil {
 		return errRow{err: err}
 	}
