@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // migrateLockKey is the pg_advisory_lock key every Migrate takes, so that
@@ -38,7 +39,14 @@ func Migrate(ctx context.Context, databaseURL string, fsys fs.FS) error {
 	if err != nil {
 		return err
 	}
-	conn, err := pgx.Connect(ctx, databaseURL)
+	// Parsed as the pool parses it, so the same DATABASE_URL serves both:
+	// pgx.Connect would send pool_max_conns and the other pool parameters
+	// to the server as settings, which it refuses.
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return fmt.Errorf("migrate: parse database url: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
 	if err != nil {
 		return fmt.Errorf("migrate: connect: %w", err)
 	}

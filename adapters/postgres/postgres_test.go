@@ -302,7 +302,15 @@ func as(ctx context.Context, userID, workspaceID uuid.UUID) context.Context {
 
 func TestMigrateConcurrently(t *testing.T) {
 	t.Parallel()
-	dbURL := testinfra.NewDatabase(t)
+	// The URL carries pool parameters, as a DATABASE_URL may: Migrate
+	// takes the same URL as NewPool.
+	u, err := url.Parse(testinfra.NewDatabase(t))
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("pool_max_conns", "4")
+	q.Set("pool_max_conn_lifetime", "1h")
+	u.RawQuery = q.Encode()
+	dbURL := u.String()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
