@@ -60,7 +60,7 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 		fx.StartTimeout(2*time.Minute),
 	)
 	pg := postgres.Config{URL: cfg.DatabaseURL, MigrateURL: cfg.MigrateDatabaseURL, AutoMigrate: cfg.AutoMigrate, Migrations: migrations.FS,
-		RequireSafeRole: cfg.Production()}
+		RequireSafeRole: cfg.Production(), LazyConnect: entry.lambda()}
 	switch entry {
 	case Migrate:
 		if cfg.DatabaseURL == "" && cfg.MigrateDatabaseURL == "" {

@@ -30,6 +30,14 @@ const (
 	LambdaSweeper Entry = "lambda-sweeper"
 )
 
+// lambda reports whether e is the entry of a Lambda function. Their cold
+// start makes no round trip to PostgreSQL (postgres.Config.LazyConnect):
+// the pool connects, and checks the role tenant queries run as, when the
+// first event needs it.
+func (e Entry) lambda() bool {
+	return e == LambdaAPI || e == LambdaWorker || e == LambdaSweeper
+}
+
 // ErrLambdaNeedsServices is returned for a Lambda entry without
 // DATABASE_URL, REDIS_URL (the API and worker) or QUEUE_URL (the API and
 // sweeper): a function keeps no state of its own.

@@ -3,10 +3,12 @@ package functions_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,4 +91,32 @@ func TestColdStart(t *testing.T) {
 	// A loose bound that still catches a cold start gone wrong (a start-up
 	// that waits on a timeout, a graph that dials out).
 	require.Less(t, median(api), 3*time.Second)
+}
+
+// TestAPIFunctionStartsWithoutTheDatabase starts the API function with a
+// DATABASE_URL where nothing listens: its cold start makes no round trip
+// to PostgreSQL (the pool connects, and checks the role tenant queries run
+// as, when an event first needs it), so it answers /healthz; /readyz finds
+// the database down.
+func TestAPIFunctionStartsWithoutTheDatabase(t *testing.T) {
+	t.Parallel()
+	bin := binaries(t)
+	env := services(t)
+	for i, kv := range env {
+		if strings.HasPrefix(kv, "DATABASE_URL=") {
+			env[i] = "DATABASE_URL=postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"
+		}
+	}
+	endpoint := sqstest.Endpoint(t)
+	env = append(env, sqstest.Env(endpoint)...)
+	env = append(env, "QUEUE_URL="+sqstest.NewQueue(t, sqstest.Client(endpoint), nil), "LOG_LEVEL=warn", "AUTO_MIGRATE=false")
+	api := startEmulator(t, bin["rie"], bin["api"], env...)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	c := &apiClient{fn: api}
+	status, err := c.call(ctx, http.MethodGet, "/healthz", nil, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, status)
+	status, _ = c.call(ctx, http.MethodGet, "/readyz", nil, nil)
+	require.Equal(t, http.StatusServiceUnavailable, status)
 }

@@ -2,10 +2,10 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,16 +25,26 @@ type Config struct {
 	AutoMigrate bool
 	// Migrations are the embedded SQL files.
 	Migrations fs.FS
-	// RequireSafeRole refuses to start when tenant queries would run as a
-	// role that row-level security does not bind (a superuser, a BYPASSRLS
-	// role or a table owner: see CheckTenantRole); otherwise that is only
-	// logged as a warning. Set in production.
+	// RequireSafeRole refuses tenant queries, and so the start unless
+	// LazyConnect is set, when they would run as a role that row-level
+	// security does not bind (a superuser, a BYPASSRLS role or a table
+	// owner: see CheckTenantRole); otherwise that is only logged as a
+	// warning. Set in production.
 	RequireSafeRole bool
+	// LazyConnect makes no round trip to the database at start (but the
+	// migrations of AutoMigrate): the pool connects on first use, and the
+	// tenant role check runs on its first connection, before any statement.
+	// The Lambda functions set it, so that a cold start does not wait on
+	// the database. Without it the check runs at start, which fails when it
+	// does.
+	LazyConnect bool
 }
 
 // Module provides the pool, the UnitOfWork, the "database" health check and
-// the pool metrics, migrates at start when configured, and then checks the
-// role tenant queries run as (CheckTenantRole).
+// the pool metrics, and migrates at start when configured. The pool checks
+// the role tenant queries run as (CheckTenantRole) on its first connection,
+// which it makes at start unless LazyConnect is set: no statement runs on
+// it before the check passes.
 var Module = fx.Module("postgres",
 	fx.Provide(
 		newLifecyclePool,
@@ -47,8 +57,13 @@ var Module = fx.Module("postgres",
 	fx.Invoke(registerAutoMigrate, registerTenantRoleCheck),
 )
 
-func newLifecyclePool(lc fx.Lifecycle, cfg Config) (*pgxpool.Pool, error) {
-	pool, err := NewPool(context.Background(), cfg.URL)
+func newLifecyclePool(lc fx.Lifecycle, cfg Config, log *slog.Logger) (*pgxpool.Pool, error) {
+	pc, err := poolConfig(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	pc.AfterConnect = newTenantRoleGuard(AppRole, cfg.RequireSafeRole, log).afterConnect
+	pool, err := newPool(context.Background(), pc)
 	if err != nil {
 		return nil, err
 	}
@@ -78,33 +93,22 @@ func RunMigrations(ctx context.Context, cfg Config, log *slog.Logger) error {
 	return nil
 }
 
-func registerTenantRoleCheck(lc fx.Lifecycle, cfg Config, pool *pgxpool.Pool, log *slog.Logger) {
+// registerTenantRoleCheck makes the pool's first connection at start, after
+// the migrations, unless cfg.LazyConnect is set: a database that is down or
+// a role that fails the check (see tenantRoleGuard) then stops the start.
+func registerTenantRoleCheck(lc fx.Lifecycle, cfg Config, pool *pgxpool.Pool) {
+	if cfg.LazyConnect {
+		return
+	}
 	lc.Append(fx.StartHook(func(ctx context.Context) error {
-		return checkTenantRoleAtStart(ctx, cfg, pool, log)
-	}))
-}
-
-// checkTenantRoleAtStart fails when tenant transactions cannot switch to
-// AppRole (no tenant query could run), and when they would run unbound by
-// row-level security while cfg.RequireSafeRole is set; without it, the
-// latter is only a warning, so a development database with a hand-altered
-// role still starts.
-func checkTenantRoleAtStart(ctx context.Context, cfg Config, pool *pgxpool.Pool, log *slog.Logger) error {
-	role, err := CheckTenantRole(ctx, pool)
-	if err != nil {
-		return fmt.Errorf("tenant isolation check: %w", err)
-	}
-	if role.Safe() {
-		log.Info("tenant queries run under row-level security", "role", role.Name)
+		conn, err := pool.Acquire(ctx)
+		if errors.Is(err, ErrUnsafeTenantRole) {
+			return fmt.Errorf("refusing to start: %w", err)
+		}
+		if err != nil {
+			return err
+		}
+		conn.Release()
 		return nil
-	}
-	problems := strings.Join(role.Problems(), ", ")
-	if cfg.RequireSafeRole {
-		return fmt.Errorf("refusing to start: tenant queries would run as role %q, which %s, so row-level security "+
-			"would not isolate workspaces; connect as a role that is a member of %s and is neither a superuser, "+
-			"nor BYPASSRLS, nor the tables' owner", role.Name, problems, AppRole)
-	}
-	log.Warn("tenant queries are not bound by row-level security; this is refused in production",
-		"role", role.Name, "problems", problems)
-	return nil
+	}))
 }

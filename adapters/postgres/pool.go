@@ -26,6 +26,15 @@ const defaultMaxConns = 16
 // first connection is made on first use, so a process can start while the
 // database is still coming up and report it through the health check.
 func NewPool(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
+	cfg, err := poolConfig(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	return newPool(ctx, cfg)
+}
+
+// poolConfig is the configuration of NewPool's pool.
+func poolConfig(databaseURL string) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// pgconn redacts the password from its parse errors.
@@ -40,6 +49,10 @@ func NewPool(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = applicationName
 	}
+	return cfg, nil
+}
+
+func newPool(ctx context.Context, cfg *pgxpool.Config) (*pgxpool.Pool, error) {
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create database pool: %w", err)

@@ -2,8 +2,12 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -69,11 +73,16 @@ func CheckTenantRole(ctx context.Context, pool *pgxpool.Pool) (TenantRole, error
 	return checkTenantRole(ctx, pool, AppRole)
 }
 
-// checkTenantRole is CheckTenantRole for transactions that switch to role;
-// tests point it at roles of their own, since AppRole is shared by every
-// database of the server.
-func checkTenantRole(ctx context.Context, pool *pgxpool.Pool, role string) (TenantRole, error) {
-	ptx, err := pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: beginSQL(role, "", "")})
+// txBeginner is a pool or one of its connections.
+type txBeginner interface {
+	BeginTx(ctx context.Context, txOptions pgx.TxOptions) (pgx.Tx, error)
+}
+
+// checkTenantRole is CheckTenantRole on db (a pool, or a connection not yet
+// in one) for transactions that switch to role; tests point it at roles of
+// their own, since AppRole is shared by every database of the server.
+func checkTenantRole(ctx context.Context, db txBeginner, role string) (TenantRole, error) {
+	ptx, err := db.BeginTx(ctx, pgx.TxOptions{BeginQuery: beginSQL(role, "", "")})
 	if err != nil {
 		return TenantRole{}, fmt.Errorf("switch to role %s: %w", role, err)
 	}
@@ -90,4 +99,79 @@ func checkTenantRole(ctx context.Context, pool *pgxpool.Pool, role string) (Tena
 		r.OwnedTables = nil
 	}
 	return r, nil
+}
+
+// ErrUnsafeTenantRole is the error of every connection of a pool whose
+// tenant queries would run unbound by row-level security (see
+// CheckTenantRole) while Config.RequireSafeRole is set.
+var ErrUnsafeTenantRole = errors.New("tenant queries would not be bound by row-level security")
+
+// tenantRoleCheckTimeout bounds one check: pgxpool builds connections on a
+// context that an abandoned acquire does not cancel.
+const tenantRoleCheckTimeout = 30 * time.Second
+
+// tenantRoleGuard is the pool's AfterConnect hook: no connection joins the
+// pool, so no statement runs, before the role tenant queries run as has
+// been checked (CheckTenantRole) on one of them. Until a check passes,
+// every new connection is checked, one at a time; a failing check closes
+// the connection, which fails the acquire and so the transaction or query
+// that wanted it. A passed check is not repeated: every connection of the
+// pool logs in as the same role.
+type tenantRoleGuard struct {
+	role    string // AppRole; the tests' own roles
+	require bool   // Config.RequireSafeRole
+	log     *slog.Logger
+	turn    chan struct{} // held by the running check
+	passed  atomic.Bool
+}
+
+func newTenantRoleGuard(role string, requireSafe bool, log *slog.Logger) *tenantRoleGuard {
+	return &tenantRoleGuard{role: role, require: requireSafe, log: log, turn: make(chan struct{}, 1)}
+}
+
+// afterConnect checks conn's role unless a check already passed.
+func (g *tenantRoleGuard) afterConnect(ctx context.Context, conn *pgx.Conn) error {
+	if g.passed.Load() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, tenantRoleCheckTimeout)
+	defer cancel()
+	select {
+	case g.turn <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("tenant isolation check: %w", ctx.Err())
+	}
+	defer func() { <-g.turn }()
+	if g.passed.Load() {
+		return nil
+	}
+	if err := g.check(ctx, conn); err != nil {
+		return err
+	}
+	g.passed.Store(true)
+	return nil
+}
+
+// check fails when tenant transactions cannot switch to g.role (no tenant
+// query could run), and when they would run unbound by row-level security
+// while g.require is set; without it, the latter is only a warning, so a
+// development database with a hand-altered role still works.
+func (g *tenantRoleGuard) check(ctx context.Context, conn *pgx.Conn) error {
+	role, err := checkTenantRole(ctx, conn, g.role)
+	if err != nil {
+		return fmt.Errorf("tenant isolation check: %w", err)
+	}
+	if role.Safe() {
+		g.log.Info("tenant queries run under row-level security", "role", role.Name)
+		return nil
+	}
+	problems := strings.Join(role.Problems(), ", ")
+	if g.require {
+		return fmt.Errorf("%w: they would run as role %q, which %s, so the policies would not isolate workspaces; "+
+			"connect as a role that is a member of %s and is neither a superuser, nor BYPASSRLS, nor the tables' owner",
+			ErrUnsafeTenantRole, role.Name, problems, g.role)
+	}
+	g.log.Warn("tenant queries are not bound by row-level security; this is refused in production",
+		"role", role.Name, "problems", problems)
+	return nil
 }
