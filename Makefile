@@ -86,10 +86,13 @@ clean: ## remove build outputs
 
 # Lambda (template.yaml): `sam build` runs build-<Function> with ARTIFACTS_DIR
 # set; each writes a static `bootstrap` for provided.al2023 (arm64 unless
-# LAMBDA_GOARCH says otherwise), without the net/rpc runtime (lambda.norpc).
+# LAMBDA_GOARCH says otherwise), without the net/rpc runtime (lambda.norpc)
+# nor the AI plugin host (noaiplugins: the functions run compiled-in
+# providers, and go-plugin with gRPC only slowed their cold start).
 LAMBDA_GOARCH ?= arm64
 ARTIFACTS_DIR ?= bin/lambda
-LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags "$(LDFLAGS)" -o $(ARTIFACTS_DIR)/bootstrap
+LAMBDA_TAGS = lambda.norpc,noaiplugins
+LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -tags $(LAMBDA_TAGS) -trimpath -ldflags "$(LDFLAGS)" -o $(ARTIFACTS_DIR)/bootstrap
 
 .PHONY: build-ApiFunction build-WorkerFunction build-SweeperFunction lambda lambda-coldstart
 build-ApiFunction: ## (sam build) functions/api as $(ARTIFACTS_DIR)/bootstrap

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"go.uber.org/fx"
 
-	"github.com/repurpose/repurpose/adapters/aiplugin"
 	"github.com/repurpose/repurpose/adapters/aiproviders"
 	"github.com/repurpose/repurpose/adapters/memory"
 	"github.com/repurpose/repurpose/core"
@@ -27,11 +25,16 @@ func aiOptions(cfg *Config, builtinOnly bool) fx.Option {
 		mode = "builtin"
 	}
 	provideRouter := func(lc fx.Lifecycle, limiter ports.RateLimiter, clock ports.Clock, log *slog.Logger) (*airouter.Router, error) {
-		var host *aiplugin.Host
+		var host pluginHost
 		if mode != "builtin" {
-			host = aiplugin.NewHost(aiplugin.Config{Dir: cfg.PluginDir, Environ: environ(cfg), Only: providerNames(cfg),
-				Log: log.With("component", "aiplugin")})
-			lc.Append(fx.Hook{OnStart: host.Start, OnStop: host.Stop})
+			h, err := newPluginHost(cfg, mode, log.With("component", "aiplugin"))
+			if err != nil {
+				return nil, err
+			}
+			if h != nil {
+				host = h
+				lc.Append(fx.Hook{OnStart: host.Start, OnStop: host.Stop})
+			}
 		}
 		providers := map[string]ports.AIProvider{}
 		for _, name := range providerNames(cfg) {
@@ -59,24 +62,13 @@ func aiOptions(cfg *Config, builtinOnly bool) fx.Option {
 		fx.Annotate(func(r *airouter.Router) ports.HealthChecker { return aiHealth{r} }, fx.ResultTags(`group:"health"`)))
 }
 
-// pluginVariables are the settings of the provider plugins.
-var pluginVariables = []string{"OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL",
-	"ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL", "AI_TIMEOUT"}
-
-// environ is the environment plugins are launched from: the process's,
-// with the provider settings of the configuration (which may come from
-// elsewhere, e.g. a test's map) on top. Each plugin still gets only its own
-// variables (see aiplugin.Config.Environ).
-func environ(cfg *Config) func() []string {
-	return func() []string {
-		out := os.Environ()
-		for _, key := range pluginVariables {
-			if v := cfg.getenv(key); v != "" {
-				out = append(out, key+"="+v)
-			}
-		}
-		return out
-	}
+// pluginHost runs the provider plugins of PLUGIN_DIR: an aiplugin.Host,
+// which only builds without the noaiplugins tag (see ai_plugins.go).
+type pluginHost interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	// Providers are the running plugins by provider name.
+	Providers() map[string]ports.AIProvider
 }
 
 // pluginOrBuiltin is one provider of the router: its plugin when the host
@@ -84,7 +76,7 @@ func environ(cfg *Config) func() []string {
 // mode: then the call fails as unavailable, and the router fails over).
 type pluginOrBuiltin struct {
 	name    string
-	host    *aiplugin.Host
+	host    pluginHost // nil without plugins
 	builtin ports.AIProvider
 }
 

@@ -2,6 +2,7 @@ package functions_test
 
 import (
 	"context"
+	"debug/buildinfo"
 	"fmt"
 	"net/http"
 	"os"
@@ -119,4 +120,19 @@ func TestAPIFunctionStartsWithoutTheDatabase(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	status, _ = c.call(ctx, http.MethodGet, "/readyz", nil, nil)
 	require.Equal(t, http.StatusServiceUnavailable, status)
+}
+
+// TestFunctionsLinkNoPluginHost checks what the noaiplugins tag is for:
+// the functions run compiled-in providers, and the plugin host's modules
+// (go-plugin, gRPC) only slowed their cold start.
+func TestFunctionsLinkNoPluginHost(t *testing.T) {
+	t.Parallel()
+	bin := binaries(t)
+	for _, fn := range []string{"api", "worker"} {
+		info, err := buildinfo.ReadFile(bin[fn])
+		require.NoError(t, err)
+		for _, dep := range info.Deps {
+			require.NotContains(t, []string{"github.com/hashicorp/go-plugin", "google.golang.org/grpc"}, dep.Path, fn)
+		}
+	}
 }

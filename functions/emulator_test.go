@@ -42,9 +42,13 @@ func goTool() string {
 	return filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 }
 
+// lambdaTags are the build tags of the functions: LAMBDA_TAGS of the
+// Makefile.
+const lambdaTags = "lambda.norpc,noaiplugins"
+
 // lambdaBuild builds pkg as make build-<Function> does, for goarch.
 func lambdaBuild(out, pkg, goarch string) error {
-	cmd := exec.Command(goTool(), "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
+	cmd := exec.Command(goTool(), "build", "-tags", lambdaTags, "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build %s (%s): %w\n%s", pkg, goarch, err, b)

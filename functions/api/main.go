@@ -1,6 +1,6 @@
 // Command api is the API Lambda function: the platform's HTTP API behind
-// an API Gateway HTTP API. Build it with -tags lambda.norpc as `bootstrap`
-// for the provided.al2023 runtime (make build-ApiFunction).
+// an API Gateway HTTP API. Build it with -tags lambda.norpc,noaiplugins as
+// `bootstrap` for the provided.al2023 runtime (make build-ApiFunction).
 package main
 
 import "github.com/repurpose/repurpose/bootstrap"
