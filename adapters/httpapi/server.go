@@ -66,9 +66,21 @@ type Deps struct {
 
 const bearerScheme = "bearer"
 
+// schemaPrefix is where the OpenAPI document keeps the schemas of bodies
+// (huma.DefaultConfig's).
+const schemaPrefix = "#/components/schemas/"
+
 // installErrorModel swaps huma's (package-global) error constructors for
 // ours once, so parallel tests building several handlers don't race.
 var installErrorModel sync.Once
+
+// installProblems makes huma render its errors as our problems.
+func installProblems() {
+	installErrorModel.Do(func() {
+		huma.NewError = humaNewError
+		huma.NewErrorWithContext = humaNewErrorWithContext
+	})
+}
 
 // server carries what the handlers share.
 type server struct {
@@ -78,8 +90,14 @@ type server struct {
 	log  *slog.Logger
 }
 
-// NewHandler builds the whole HTTP surface.
+// NewHandler builds the whole HTTP surface. The schemas of the bodies are
+// generated when first read (lazySchemas), not here.
 func NewHandler(opts Options, deps Deps) http.Handler {
+	return newHandler(opts, deps, newLazySchemas(schemaPrefix, huma.DefaultSchemaNamer))
+}
+
+// newHandler is NewHandler with the registry of the schemas.
+func newHandler(opts Options, deps Deps, schemas huma.Registry) http.Handler {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
@@ -114,6 +132,7 @@ func NewHandler(opts Options, deps Deps) http.Handler {
 	})
 
 	cfg := huma.DefaultConfig("Repurpose API", opts.Version)
+	cfg.Components.Schemas = schemas
 	cfg.Info.Description = "Multi-tenant content transformation platform. Authenticate with POST /api/auth/token, " +
 		"then send `Authorization: Bearer <access_token>`."
 	cfg.DocsPath = "" // our own offline pages below
@@ -123,10 +142,7 @@ func NewHandler(opts Options, deps Deps) http.Handler {
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		bearerScheme: {Type: "http", Scheme: "bearer", BearerFormat: "JWT", Description: "An access token from /api/auth/token or /api/auth/refresh."},
 	}
-	installErrorModel.Do(func() {
-		huma.NewError = humaNewError
-		huma.NewErrorWithContext = humaNewErrorWithContext
-	})
+	installProblems()
 	s.api = humachi.New(router, cfg)
 	s.api.UseMiddleware(s.authenticate)
 
