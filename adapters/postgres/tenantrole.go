@@ -63,9 +63,9 @@ const tenantRoleSQL = `
 				AND pg_has_role(current_user, c.relowner, 'MEMBER')
 		), '{}')`
 
-// CheckTenantRole begins a transaction exactly as UnitOfWork does (the
-// switch to AppRole and empty tenant settings in the BEGIN round trip),
-// reports the role it runs as, and rolls back. It returns an error when the
+// CheckTenantRole begins a transaction that switches to AppRole with empty
+// tenant settings, as a transaction of UnitOfWork does with its first
+// statement, reports the role it runs as, and rolls back. It returns an error when the
 // switch itself fails (AppRole is missing, or the pool's role is not a
 // member of it): then no tenant query could run at all. A TenantRole that is
 // not Safe means the policies would not isolate tenants.
