@@ -94,8 +94,11 @@ func lambdaOptions(common fx.Option, cfg *Config, pg postgres.Config, entry Entr
 				// With the queue's URL, a failed record comes back after a
 				// backoff rather than the whole visibility timeout.
 				delayer, _ := p.Queue.(lambdaadapter.VisibilityDelayer)
+				// A job deferred by its busy workspace is sent again as a
+				// new message, so waiting never counts toward the DLQ.
+				resender, _ := p.Queue.(lambdaadapter.DelayedEnqueuer)
 				return awslambda.NewHandler(lambdaadapter.NewSQSWorker(p.Worker.Handle, lambdaadapter.SQSWorkerOptions{
-					Concurrency: cfg.WorkerConcurrency, Logger: p.Log, Retry: delayer}).Handle)
+					Concurrency: cfg.WorkerConcurrency, Logger: p.Log, Retry: delayer, Resend: resender}).Handle)
 			}),
 		), nil
 	case LambdaSweeper:

@@ -60,11 +60,23 @@ type SQSWorkerOptions struct {
 	// (default 5s doubling per receive, at most 5 minutes; 5s for a
 	// deferred job).
 	RetryBackoff func(receiveCount int, err error) time.Duration
+	// Resend, when set, sends a job deferred by its busy workspace
+	// (ports.ErrDeferred) again as a new message after RetryBackoff, and
+	// the record succeeds: a redelivered record's receive count grows
+	// toward the dead-letter queue's maxReceiveCount, a new message's
+	// starts over. Without it, or when the send fails, the record fails.
+	Resend DelayedEnqueuer
 }
 
 // VisibilityDelayer hides a received SQS message for a while (sqs.Queue).
 type VisibilityDelayer interface {
 	Delay(ctx context.Context, receiptHandle string, d time.Duration) error
+}
+
+// DelayedEnqueuer sends a job as a new message visible after a delay
+// (sqs.Queue).
+type DelayedEnqueuer interface {
+	EnqueueAfter(ctx context.Context, job ports.Job, d time.Duration) error
 }
 
 // DefaultRetryBackoff waits 5s, 10s, 20s, ... up to 5 minutes by receive
@@ -121,7 +133,7 @@ func (w *SQSWorker) Handle(ctx context.Context, e events.SQSEvent) (events.SQSEv
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			if err := w.run(ctx, r); err != nil {
+			if err := w.run(ctx, r); err != nil && !w.resent(ctx, r, err) {
 				failed[i] = true
 				w.opts.Logger.WarnContext(ctx, "sqs record failed; SQS delivers it again", "message_id", r.MessageId, "err", err)
 				w.scheduleRetry(ctx, r, err)
@@ -154,6 +166,35 @@ func (w *SQSWorker) scheduleRetry(ctx context.Context, r events.SQSMessage, err 
 	}
 }
 
+// resent reports whether the record failed only because its workspace was
+// busy and its job was sent again as a new message (Resend).
+func (w *SQSWorker) resent(ctx context.Context, r events.SQSMessage, err error) bool {
+	var deferred *deferredJob
+	if w.opts.Resend == nil || !errors.As(err, &deferred) {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	received, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
+	if rerr := w.opts.Resend.EnqueueAfter(ctx, deferred.job, w.opts.RetryBackoff(received, err)); rerr != nil {
+		w.opts.Logger.WarnContext(ctx, "send a deferred job again", "message_id", r.MessageId, "err", rerr)
+		return false
+	}
+	return true
+}
+
+// deferredJob is run's error for a job its worker deferred
+// (ports.ErrDeferred), carrying the job.
+type deferredJob struct {
+	job ports.Job
+	err error
+}
+
+func (e *deferredJob) Error() string {
+	return fmt.Sprintf("transformation %s: %v", e.job.TransformationID, e.err)
+}
+func (e *deferredJob) Unwrap() error { return e.err }
+
 // ErrNotAJob is the failure of a record whose body is not a job.
 var ErrNotAJob = errors.New("the message is not a transformation job")
 
@@ -165,6 +206,9 @@ func (w *SQSWorker) run(ctx context.Context, r events.SQSMessage) error {
 	err := w.handle(ctx, job)
 	if err == nil || errors.Is(err, core.ErrNotFound) {
 		return nil
+	}
+	if errors.Is(err, ports.ErrDeferred) {
+		return &deferredJob{job: job, err: err}
 	}
 	return fmt.Errorf("transformation %s: %w", job.TransformationID, err)
 }

@@ -203,3 +203,54 @@ func TestDefaultRetryBackoff(t *testing.T) {
 	require.Equal(t, 5*time.Minute, lambda.DefaultRetryBackoff(30, errors.New("x")), "capped")
 	require.Equal(t, 5*time.Second, lambda.DefaultRetryBackoff(30, ports.ErrDeferred))
 }
+
+// resends records the jobs sent again, failing when fail is set.
+type resends struct {
+	mu   sync.Mutex
+	got  map[uuid.UUID]time.Duration
+	fail bool
+}
+
+func (r *resends) EnqueueAfter(_ context.Context, job ports.Job, d time.Duration) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail {
+		return errors.New("sqs unavailable")
+	}
+	r.got[job.TransformationID] = d
+	return nil
+}
+
+// A job deferred by its busy workspace is sent again as a new message and
+// its record succeeds, so its receive count never reaches the DLQ's
+// maxReceiveCount; other failures still fail. When the send fails, the
+// deferred record fails too and comes back after its backoff.
+func TestSQSWorkerResendsDeferredJobs(t *testing.T) {
+	t.Parallel()
+	busy, flaky := ports.Job{TransformationID: uuid.New()}, ports.Job{TransformationID: uuid.New()}
+	handle := func(_ context.Context, j ports.Job) error {
+		if j == busy {
+			return fmt.Errorf("workspace busy: %w", ports.ErrDeferred)
+		}
+		return errors.New("provider unavailable")
+	}
+	batch := events.SQSEvent{Records: []events.SQSMessage{record(t, "m-busy", busy), record(t, "m-flaky", flaky)}}
+	for i := range batch.Records {
+		batch.Records[i].ReceiptHandle = "r-" + batch.Records[i].MessageId
+		batch.Records[i].Attributes = map[string]string{"ApproximateReceiveCount": "4"}
+	}
+
+	r := &resends{got: map[uuid.UUID]time.Duration{}}
+	d := &delays{got: map[string]time.Duration{}}
+	resp, err := lambda.NewSQSWorker(handle, lambda.SQSWorkerOptions{Logger: quiet(), Retry: d, Resend: r}).Handle(t.Context(), batch)
+	require.NoError(t, err)
+	require.Equal(t, []events.SQSBatchItemFailure{{ItemIdentifier: "m-flaky"}}, resp.BatchItemFailures)
+	require.Equal(t, map[uuid.UUID]time.Duration{busy.TransformationID: 5 * time.Second}, r.got)
+	require.Equal(t, map[string]time.Duration{"r-m-flaky": 40 * time.Second}, d.got, "the deferred record is not delayed: it is done")
+
+	r, d = &resends{got: map[uuid.UUID]time.Duration{}, fail: true}, &delays{got: map[string]time.Duration{}}
+	resp, err = lambda.NewSQSWorker(handle, lambda.SQSWorkerOptions{Logger: quiet(), Retry: d, Resend: r}).Handle(t.Context(), batch)
+	require.NoError(t, err)
+	require.Len(t, resp.BatchItemFailures, 2, "a deferred job that could not be sent again fails")
+	require.Equal(t, 5*time.Second, d.got["r-m-busy"])
+}

@@ -38,6 +38,9 @@ type ConsumerOptions struct {
 	// HoldWindow is how long a finished transformation is remembered to
 	// drop copies enqueued before it finished (default 15m).
 	HoldWindow time.Duration
+	// DeferDelay is how long a job deferred by its busy workspace
+	// (ports.ErrDeferred) waits before it is delivered again (default 5s).
+	DeferDelay time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -57,6 +60,7 @@ type Consumer struct {
 	url    string
 	opts   ConsumerOptions
 	holds  *holds
+	queue  *Queue // sends deferred jobs again
 }
 
 var _ ports.Consumer = (*Consumer)(nil)
@@ -78,10 +82,13 @@ func NewConsumer(client *awssqs.Client, url string, opts ConsumerOptions) *Consu
 	if opts.HoldWindow <= 0 {
 		opts.HoldWindow = 15 * time.Minute
 	}
+	if opts.DeferDelay <= 0 {
+		opts.DeferDelay = 5 * time.Second
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Consumer{client: client, url: url, opts: opts, holds: newHolds(opts.HoldWindow)}
+	return &Consumer{client: client, url: url, opts: opts, holds: newHolds(opts.HoldWindow), queue: NewQueue(client, url)}
 }
 
 // maxBatch is the most messages one ReceiveMessage returns.
@@ -190,10 +197,30 @@ func (c *Consumer) process(ctx context.Context, m types.Message, handle ports.Jo
 		return
 	}
 	c.holds.abandon(key)
+	if errors.Is(err, ports.ErrDeferred) && c.resend(ctx, m, job, log) {
+		return
+	}
 	count, _ := strconv.Atoi(m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
 	delay := c.opts.RetryDelay(count)
 	log.Warn("transformation job failed; retrying later", "err", err, "receive_count", count, "retry_in", delay)
 	c.setVisibility(ctx, m, delay, log)
+}
+
+// resend sends a job deferred by its busy workspace again, as a new
+// message visible after DeferDelay, and deletes m: a new message starts its
+// receive count over, so waiting for capacity never walks the job toward the
+// dead-letter queue. False when that can't be done (a FIFO queue, a failed
+// send): m is then retried as a failure.
+func (c *Consumer) resend(ctx context.Context, m types.Message, job ports.Job, log *slog.Logger) bool {
+	if err := c.queue.EnqueueAfter(ctx, job, c.opts.DeferDelay); err != nil {
+		if !errors.Is(err, ErrFIFONoDelay) {
+			log.Warn("send a deferred job again", "err", err)
+		}
+		return false
+	}
+	log.Debug("job deferred: its workspace is busy", "retry_in", c.opts.DeferDelay)
+	c.delete(ctx, m, log)
+	return true
 }
 
 // keepHidden extends the message's visibility while its job runs.

@@ -15,6 +15,7 @@ package sqs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -53,6 +54,29 @@ func NewQueue(client *awssqs.Client, url string) *Queue {
 // while a later Enqueue (a retry from FAILED, a sweeper nudge) is never
 // swallowed by SQS's five-minute deduplication window.
 func (q *Queue) Enqueue(ctx context.Context, job ports.Job) error {
+	return q.send(ctx, job, 0)
+}
+
+// ErrFIFONoDelay is EnqueueAfter's error on a FIFO queue, which delays
+// whole queues, not single messages.
+var ErrFIFONoDelay = errors.New("a FIFO queue cannot delay one message")
+
+// MaxEnqueueDelay is the longest delay SQS gives one message.
+const MaxEnqueueDelay = 15 * time.Minute
+
+// EnqueueAfter sends job as a new message that becomes visible after d
+// (whole seconds, at most MaxEnqueueDelay). Unlike a failed delivery, a new
+// message starts its receive count over: the workers send a job deferred
+// by a busy workspace this way, so waiting for capacity never walks it
+// toward the dead-letter queue. ErrFIFONoDelay on a FIFO queue.
+func (q *Queue) EnqueueAfter(ctx context.Context, job ports.Job, d time.Duration) error {
+	if q.fifo {
+		return ErrFIFONoDelay
+	}
+	return q.send(ctx, job, min(max(d, 0), MaxEnqueueDelay))
+}
+
+func (q *Queue) send(ctx context.Context, job ports.Job, delay time.Duration) error {
 	body, err := json.Marshal(job)
 	if err != nil {
 		return fmt.Errorf("encode job: %w", err)
@@ -64,6 +88,7 @@ func (q *Queue) Enqueue(ctx context.Context, job ports.Job) error {
 		MessageAttributes: map[string]types.MessageAttributeValue{
 			EnqueuedAtAttribute: {DataType: aws.String("Number"), StringValue: aws.String(strconv.FormatInt(now, 10))},
 		},
+		DelaySeconds: int32(delay / time.Second),
 	}
 	if q.fifo {
 		in.MessageGroupId = aws.String(job.DedupKey())

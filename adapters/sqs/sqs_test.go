@@ -3,8 +3,10 @@ package sqs_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -192,4 +194,71 @@ func TestDelayChangesVisibility(t *testing.T) {
 	again := receive()
 	require.Len(t, again, 1, "visible again after Delay(0)")
 	require.Equal(t, aws.ToString(first[0].MessageId), aws.ToString(again[0].MessageId))
+}
+
+// EnqueueAfter sends a message that becomes visible only after its delay;
+// a FIFO queue refuses it.
+func TestEnqueueAfter(t *testing.T) {
+	t.Parallel()
+	client := sqstest.Client(sqstest.Endpoint(t))
+	url := sqstest.NewQueue(t, client, nil)
+	q := sqs.NewQueue(client, url)
+	job := ports.Job{TransformationID: uuid.New(), WorkspaceID: uuid.New()}
+	sent := time.Now()
+	require.NoError(t, q.EnqueueAfter(t.Context(), job, 2*time.Second))
+	out, err := client.ReceiveMessage(t.Context(), &awssqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 1})
+	require.NoError(t, err)
+	require.Empty(t, out.Messages, "hidden for its delay")
+	bodies := receiveAll(t, client, url, 1)
+	require.Len(t, bodies, 1)
+	require.GreaterOrEqual(t, time.Since(sent), 2*time.Second)
+	var got ports.Job
+	require.NoError(t, json.Unmarshal([]byte(bodies[0]), &got))
+	require.Equal(t, job, got)
+
+	// Refused before any request: the URL's .fifo suffix tells.
+	fifo := sqs.NewQueue(client, url+".fifo")
+	require.ErrorIs(t, fifo.EnqueueAfter(t.Context(), job, time.Second), sqs.ErrFIFONoDelay)
+}
+
+// A job deferred by its busy workspace comes back as a new message, so its
+// receive count starts over: on a queue whose redrive policy moves a
+// message to the dead-letter queue after one receive, it still runs.
+func TestConsumerResendsDeferredJobs(t *testing.T) {
+	t.Parallel()
+	client := sqstest.Client(sqstest.Endpoint(t))
+	dlq := sqstest.NewQueue(t, client, nil)
+	attrs, err := client.GetQueueAttributes(t.Context(), &awssqs.GetQueueAttributesInput{QueueUrl: aws.String(dlq),
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn}})
+	require.NoError(t, err)
+	url := sqstest.NewQueue(t, client, map[string]string{
+		"RedrivePolicy": `{"deadLetterTargetArn":"` + attrs.Attributes["QueueArn"] + `","maxReceiveCount":"1"}`})
+	c := sqs.NewConsumer(client, url, sqs.ConsumerOptions{WaitTime: time.Second, RetryDelay: func(int) time.Duration { return 0 },
+		DeferDelay: time.Second, ShutdownTimeout: 2 * time.Second, Logger: quiet()})
+	job := ports.Job{TransformationID: uuid.New(), WorkspaceID: uuid.New()}
+	require.NoError(t, sqs.NewQueue(client, url).Enqueue(t.Context(), job))
+
+	var calls atomic.Int32
+	completed := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Run(ctx, 1, func(context.Context, ports.Job) error {
+			if calls.Add(1) < 3 {
+				return fmt.Errorf("busy: %w", ports.ErrDeferred)
+			}
+			close(completed)
+			return nil
+		})
+	}()
+	select {
+	case <-completed:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the deferred job ran %d times and never completed", calls.Load())
+	}
+	cancel()
+	require.NoError(t, <-done)
+	out, err := client.ReceiveMessage(t.Context(), &awssqs.ReceiveMessageInput{QueueUrl: aws.String(dlq), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+	require.NoError(t, err)
+	require.Empty(t, out.Messages, "nothing reached the dead-letter queue")
 }
