@@ -94,18 +94,21 @@ ARTIFACTS_DIR ?= bin/lambda
 LAMBDA_TAGS = lambda.norpc,noaiplugins
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -tags $(LAMBDA_TAGS) -trimpath -ldflags "$(LDFLAGS)" -o $(ARTIFACTS_DIR)/bootstrap
 
-.PHONY: build-ApiFunction build-WorkerFunction build-SweeperFunction lambda lambda-coldstart
+.PHONY: build-ApiFunction build-WorkerFunction build-SweeperFunction build-MigrateFunction lambda lambda-coldstart
 build-ApiFunction: ## (sam build) functions/api as $(ARTIFACTS_DIR)/bootstrap
 	$(LAMBDA_BUILD) ./functions/api
 build-WorkerFunction: ## (sam build) functions/worker as $(ARTIFACTS_DIR)/bootstrap
 	$(LAMBDA_BUILD) ./functions/worker
 build-SweeperFunction: ## (sam build) functions/sweeper as $(ARTIFACTS_DIR)/bootstrap
 	$(LAMBDA_BUILD) ./functions/sweeper
+build-MigrateFunction: ## (sam build) functions/migrate as $(ARTIFACTS_DIR)/bootstrap
+	$(LAMBDA_BUILD) ./functions/migrate
 
-lambda: ## build the three Lambda functions into bin/lambda/<function>/bootstrap
+lambda: ## build the four Lambda functions into bin/lambda/<function>/bootstrap
 	$(MAKE) build-ApiFunction ARTIFACTS_DIR=bin/lambda/api
 	$(MAKE) build-WorkerFunction ARTIFACTS_DIR=bin/lambda/worker
 	$(MAKE) build-SweeperFunction ARTIFACTS_DIR=bin/lambda/sweeper
+	$(MAKE) build-MigrateFunction ARTIFACTS_DIR=bin/lambda/migrate
 	@ls -l bin/lambda/*/bootstrap
 
 lambda-coldstart: ## binary size and cold start of functions/api next to a hello-world function under the Lambda emulator (needs TEST_DATABASE_URL, TEST_REDIS_URL)

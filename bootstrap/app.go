@@ -37,7 +37,7 @@ const (
 )
 
 // Entries lists every entry point, for the graph validation test.
-var Entries = []Entry{Serve, Worker, Migrate, LambdaAPI, LambdaWorker, LambdaSweeper}
+var Entries = []Entry{Serve, Worker, Migrate, LambdaAPI, LambdaWorker, LambdaSweeper, LambdaMigrate}
 
 // ErrWorkerNeedsRedis is returned for `worker` without REDIS_URL: without a
 // shared queue the in-process worker of `serve` does the work.
@@ -84,7 +84,7 @@ func Options(cfg *Config, entry Entry, version string) (fx.Option, error) {
 			httpapi.Module,
 			fx.Invoke(runConsumer, runSweeper),
 		), nil
-	case LambdaWorker, LambdaSweeper:
+	case LambdaWorker, LambdaSweeper, LambdaMigrate:
 		return lambdaOptions(common, cfg, pg, entry)
 	case Serve, LambdaAPI:
 		if err := checkLambda(cfg, entry); err != nil {

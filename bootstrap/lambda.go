@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/aws/aws-lambda-go/cfn"
 	awslambda "github.com/aws/aws-lambda-go/lambda"
 	"go.uber.org/fx"
 
@@ -29,6 +30,10 @@ const (
 	LambdaAPI     Entry = "lambda-api"
 	LambdaWorker  Entry = "lambda-worker"
 	LambdaSweeper Entry = "lambda-sweeper"
+	// LambdaMigrate is functions/migrate: the CloudFormation custom
+	// resource that migrates the database on every deploy, so no cold
+	// start of the API migrates.
+	LambdaMigrate Entry = "lambda-migrate"
 )
 
 // lambda reports whether e is the entry of a Lambda function. Their cold
@@ -36,7 +41,7 @@ const (
 // the pool connects, and checks the role tenant queries run as, when the
 // first event needs it.
 func (e Entry) lambda() bool {
-	return e == LambdaAPI || e == LambdaWorker || e == LambdaSweeper
+	return e == LambdaAPI || e == LambdaWorker || e == LambdaSweeper || e == LambdaMigrate
 }
 
 // ErrLambdaNeedsServices is returned for a Lambda entry without
@@ -63,6 +68,8 @@ func checkLambda(cfg *Config, entry Entry) error {
 		missing = cfg.DatabaseURL == "" || cfg.RedisURL == ""
 	case LambdaSweeper:
 		missing = cfg.DatabaseURL == "" || cfg.queueURL() == ""
+	case LambdaMigrate:
+		missing = cfg.DatabaseURL == "" && cfg.MigrateDatabaseURL == ""
 	}
 	if missing {
 		return ErrLambdaNeedsServices
@@ -112,8 +119,31 @@ func lambdaOptions(common fx.Option, cfg *Config, pg postgres.Config, entry Entr
 				})
 			}),
 		), nil
+	case LambdaMigrate:
+		return fx.Options(common, fx.Supply(pg), fx.Provide(func(pg postgres.Config, log *slog.Logger) awslambda.Handler {
+			return awslambda.NewHandler(cfn.LambdaWrap(MigrationsResource(pg, log)))
+		})), nil
 	}
 	return nil, errors.New("unknown Lambda entry point " + string(entry))
+}
+
+// MigrationsResourceID is the physical id of the Migrations custom
+// resource of template.yaml: constant, so an update never makes
+// CloudFormation delete the "previous" resource.
+const MigrationsResourceID = "repurpose-database-migrations"
+
+// MigrationsResource is the CloudFormation custom resource behind
+// functions/migrate: creating or updating it (every deploy that changes the
+// function's code) applies the pending migrations with MIGRATE_DATABASE_URL,
+// and a failure fails the deploy, which CloudFormation rolls back; deleting
+// it (the stack, or a rollback) changes nothing in the database.
+func MigrationsResource(pg postgres.Config, log *slog.Logger) cfn.CustomResourceFunction {
+	return func(ctx context.Context, e cfn.Event) (string, map[string]any, error) {
+		if e.RequestType == cfn.RequestDelete {
+			return MigrationsResourceID, nil, nil
+		}
+		return MigrationsResourceID, nil, postgres.RunMigrations(ctx, pg, log)
+	}
 }
 
 // sqsWorkerParams are what the Lambda worker's handler needs; the queue is

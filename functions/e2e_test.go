@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -68,12 +70,15 @@ func TestLambdaEndToEnd(t *testing.T) {
 	client := sqstest.Client(endpoint)
 	queueURL := sqstest.NewQueue(t, client, nil)
 	env = append(env, sqstest.Env(endpoint)...)
-	env = append(env, "QUEUE_URL="+queueURL, "BCRYPT_ROUNDS=4", "RATE_LIMIT_AUTH=off", "LOG_LEVEL=warn")
+	// As template.yaml deploys them: the API and the worker never migrate,
+	// the migrations function does, as a custom resource of the deploy.
+	env = append(env, "QUEUE_URL="+queueURL, "BCRYPT_ROUNDS=4", "RATE_LIMIT_AUTH=off", "LOG_LEVEL=warn", "AUTO_MIGRATE=false")
 	api := startEmulator(t, bin["rie"], bin["api"], env...)
 	worker := startEmulator(t, bin["rie"], bin["worker"], env...)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
+	deployMigrations(ctx, t, bin, env)
 	c := &apiClient{fn: api}
 	creds := map[string]string{"email": "lambda-e2e@example.com", "password": "a long unusual passphrase"}
 	status, err := c.call(ctx, http.MethodPost, "/api/auth/register", creds, nil)
@@ -160,4 +165,32 @@ func workspaceOf(t *testing.T, ctx context.Context, c *apiClient) string {
 	}
 	require.NotEmpty(t, me.Workspace.ID, "GET /api/auth/me names the workspace")
 	return me.Workspace.ID
+}
+
+// deployMigrations runs the migrations function under the emulator as
+// CloudFormation does for the Migrations custom resource: a Create event,
+// answered by a PUT of the outcome to the event's presigned ResponseURL.
+func deployMigrations(ctx context.Context, t *testing.T, bin map[string]string, env []string) {
+	t.Helper()
+	responses := make(chan cfn.Response, 1)
+	cloudFormation := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var resp cfn.Response
+		if r.Method != http.MethodPut || json.NewDecoder(r.Body).Decode(&resp) != nil {
+			http.Error(w, "bad response", http.StatusBadRequest)
+			return
+		}
+		responses <- resp
+	}))
+	defer cloudFormation.Close()
+	migrate := startEmulator(t, bin["rie"], bin["migrate"], env...)
+	require.NoError(t, migrate.invoke(ctx, cfn.Event{RequestType: cfn.RequestCreate, RequestID: "req-1",
+		ResponseURL: cloudFormation.URL + "/presigned", ResourceType: "Custom::DatabaseMigrations",
+		LogicalResourceID: "Migrations", StackID: "arn:aws:cloudformation:us-east-1:123456789012:stack/repurpose/1"}, nil))
+	select {
+	case resp := <-responses:
+		require.Equal(t, cfn.StatusSuccess, resp.Status, resp.Reason)
+		require.Equal(t, "repurpose-database-migrations", resp.PhysicalResourceID)
+	case <-ctx.Done():
+		t.Fatal("the migrations function did not answer CloudFormation")
+	}
 }

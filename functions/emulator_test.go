@@ -86,7 +86,7 @@ func binaries(t *testing.T) map[string]string {
 		}
 		var wg sync.WaitGroup
 		var mu sync.Mutex
-		for _, name := range []string{"api", "worker", "internal/hello"} {
+		for _, name := range []string{"api", "worker", "migrate", "internal/hello"} {
 			wg.Go(func() {
 				out := filepath.Join(buildDir, filepath.Base(name), "bootstrap")
 				err := lambdaBuild(out, "./"+name, runtime.GOARCH)
