@@ -66,6 +66,7 @@ func lambdaMissing(entry bootstrap.Entry, env map[string]string) bool {
 		bootstrap.LambdaAPI:     {"DATABASE_URL", "REDIS_URL", "QUEUE_URL"},
 		bootstrap.LambdaWorker:  {"DATABASE_URL", "REDIS_URL"},
 		bootstrap.LambdaSweeper: {"DATABASE_URL", "QUEUE_URL"},
+		bootstrap.LambdaMigrate: {"DATABASE_URL"}, // or MIGRATE_DATABASE_URL, which no config here sets
 	}
 	for _, name := range needs[entry] {
 		if env[name] == "" {
