@@ -38,14 +38,7 @@ func newDatabase(t testing.TB, params url.Values) (string, *pgxpool.Pool) {
 	require.NoError(t, postgres.Migrate(ctx, dbURL, migrations.FS))
 	require.NoError(t, postgres.Migrate(ctx, dbURL, migrations.FS), "Migrate is idempotent")
 
-	u, err := url.Parse(dbURL)
-	require.NoError(t, err)
-	q := u.Query()
-	for k, vs := range params {
-		q[k] = vs
-	}
-	u.RawQuery = q.Encode()
-	pool, err := postgres.NewPool(ctx, u.String())
+	pool, err := postgres.NewPool(ctx, urlAs(t, dbURL, "", params))
 	require.NoError(t, err)
 	t.Cleanup(pool.Close) // registered after NewDatabase's, so it runs before the drop
 	return dbURL, pool
@@ -304,13 +297,7 @@ func TestMigrateConcurrently(t *testing.T) {
 	t.Parallel()
 	// The URL carries pool parameters, as a DATABASE_URL may: Migrate
 	// takes the same URL as NewPool.
-	u, err := url.Parse(testinfra.NewDatabase(t))
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("pool_max_conns", "4")
-	q.Set("pool_max_conn_lifetime", "1h")
-	u.RawQuery = q.Encode()
-	dbURL := u.String()
+	dbURL := urlAs(t, testinfra.NewDatabase(t), "", url.Values{"pool_max_conns": {"4"}, "pool_max_conn_lifetime": {"1h"}})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 

@@ -71,17 +71,7 @@ func createRole(t *testing.T, admin *pgxpool.Pool, name, options string) {
 // the URL's query, e.g. pool_max_conns.
 func (d *rlsDB) poolAs(t *testing.T, role string, params url.Values) *pgxpool.Pool {
 	t.Helper()
-	u, err := url.Parse(d.url)
-	require.NoError(t, err)
-	if role != "" {
-		u.User = url.User(role)
-	}
-	q := u.Query()
-	for k, vs := range params {
-		q[k] = vs
-	}
-	u.RawQuery = q.Encode()
-	pool, err := postgres.NewPool(context.Background(), u.String())
+	pool, err := postgres.NewPool(context.Background(), urlAs(t, d.url, role, params))
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
 	return pool

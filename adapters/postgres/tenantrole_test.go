@@ -55,7 +55,7 @@ func startModule(t *testing.T, cfg postgres.Config) (*moduleApp, error) {
 
 // urlAs is dbURL with role as its user (unless empty) and params added to
 // its query.
-func urlAs(t *testing.T, dbURL, role string, params url.Values) string {
+func urlAs(t testing.TB, dbURL, role string, params url.Values) string {
 	t.Helper()
 	u, err := url.Parse(dbURL)
 	require.NoError(t, err)
