@@ -122,17 +122,25 @@ func TestAPIFunctionStartsWithoutTheDatabase(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, status)
 }
 
-// TestFunctionsLinkNoPluginHost checks what the noaiplugins tag is for:
-// the functions run compiled-in providers, and the plugin host's modules
-// (go-plugin, gRPC) only slowed their cold start.
+// TestFunctionsLinkNoPluginHost checks what the noaiplugins and noaisdks
+// tags are for: the functions run compiled-in providers, and the plugin
+// host's modules (go-plugin, gRPC) only slowed their cold start; the API
+// function never calls a vendor, so it links no vendor SDK either, while
+// the worker, which does, links both.
 func TestFunctionsLinkNoPluginHost(t *testing.T) {
 	t.Parallel()
 	bin := binaries(t)
+	sdks := []string{"github.com/openai/openai-go/v3", "github.com/anthropics/anthropic-sdk-go/v2"}
 	for _, fn := range []string{"api", "worker"} {
 		info, err := buildinfo.ReadFile(bin[fn])
 		require.NoError(t, err)
+		linked := map[string]bool{}
 		for _, dep := range info.Deps {
 			require.NotContains(t, []string{"github.com/hashicorp/go-plugin", "google.golang.org/grpc"}, dep.Path, fn)
+			linked[dep.Path] = true
+		}
+		for _, sdk := range sdks {
+			require.Equal(t, fn == "worker", linked[sdk], "%s links %s", fn, sdk)
 		}
 	}
 }

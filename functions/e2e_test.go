@@ -72,7 +72,11 @@ func TestLambdaEndToEnd(t *testing.T) {
 	env = append(env, sqstest.Env(endpoint)...)
 	// As template.yaml deploys them: the API and the worker never migrate,
 	// the migrations function does, as a custom resource of the deploy.
-	env = append(env, "QUEUE_URL="+queueURL, "BCRYPT_ROUNDS=4", "RATE_LIMIT_AUTH=off", "LOG_LEVEL=warn", "AUTO_MIGRATE=false")
+	env = append(env, "QUEUE_URL="+queueURL, "BCRYPT_ROUNDS=4", "RATE_LIMIT_AUTH=off", "LOG_LEVEL=warn", "AUTO_MIGRATE=false",
+		// local first, so the worker never calls the OpenAI-compatible
+		// server (nothing listens there); the API function, built without
+		// the vendor SDKs, still lists it with its model.
+		"AI_PROVIDERS=local,openai", "OPENAI_BASE_URL=http://127.0.0.1:9/v1", "OPENAI_MODEL=llama3.2")
 	api := startEmulator(t, bin["rie"], bin["api"], env...)
 	worker := startEmulator(t, bin["rie"], bin["worker"], env...)
 
@@ -91,6 +95,19 @@ func TestLambdaEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, pair.AccessToken)
 	c.token = pair.AccessToken
+
+	var models struct {
+		Providers []struct {
+			Provider string   `json:"provider"`
+			Models   []string `json:"models"`
+		} `json:"providers"`
+	}
+	status, err = c.call(ctx, http.MethodGet, "/api/providers/models", nil, &models)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, status)
+	require.Len(t, models.Providers, 2)
+	require.Equal(t, "openai", models.Providers[1].Provider)
+	require.Equal(t, []string{"llama3.2"}, models.Providers[1].Models)
 
 	var doc struct {
 		ID string `json:"id"`

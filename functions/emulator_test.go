@@ -43,12 +43,20 @@ func goTool() string {
 }
 
 // lambdaTags are the build tags of the functions: LAMBDA_TAGS of the
-// Makefile.
+// Makefile; the API function adds noaisdks (LAMBDA_API_TAGS).
 const lambdaTags = "lambda.norpc,noaiplugins"
+
+// lambdaTagsOf returns the build tags of the function pkg.
+func lambdaTagsOf(pkg string) string {
+	if filepath.Base(pkg) == "api" {
+		return lambdaTags + ",noaisdks"
+	}
+	return lambdaTags
+}
 
 // lambdaBuild builds pkg as make build-<Function> does, for goarch.
 func lambdaBuild(out, pkg, goarch string) error {
-	cmd := exec.Command(goTool(), "build", "-tags", lambdaTags, "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
+	cmd := exec.Command(goTool(), "build", "-tags", lambdaTagsOf(pkg), "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build %s (%s): %w\n%s", pkg, goarch, err, b)

@@ -9,15 +9,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/repurpose/repurpose/adapters/anthropic"
+	"github.com/repurpose/repurpose/adapters/aiproviders/catalog"
 	"github.com/repurpose/repurpose/adapters/localai"
-	"github.com/repurpose/repurpose/adapters/openai"
 	"github.com/repurpose/repurpose/core"
 	"github.com/repurpose/repurpose/ports"
 )
 
 // Names lists the providers New knows, in the default failover order.
-var Names = []string{localai.Name, openai.Name, anthropic.Name}
+var Names = []string{localai.Name, catalog.OpenAI, catalog.Anthropic}
 
 // New builds the provider called name, reading its configuration through
 // getenv (os.Getenv in mains; a map in tests):
@@ -29,34 +28,21 @@ var Names = []string{localai.Name, openai.Name, anthropic.Name}
 //	both       AI_TIMEOUT (a Go duration like "90s", or whole seconds)
 //
 // An unknown name or a missing/invalid setting is a core.EINVALID error
-// naming the variable, never its value.
+// naming the variable, never its value. Built with -tags noaisdks (the
+// Lambda API function), the vendors' SDKs are not linked: openai and
+// anthropic are then catalog entries that name their model and never
+// generate (see vendors_catalog.go).
 func New(name string, getenv func(string) string) (ports.AIProvider, error) {
 	env := func(key string) string { return strings.TrimSpace(getenv(key)) }
 	switch strings.ToLower(strings.TrimSpace(name)) {
 	case localai.Name:
 		return localai.New(), nil
-	case openai.Name:
+	case catalog.OpenAI, catalog.Anthropic:
 		timeout, err := parseTimeout(env("AI_TIMEOUT"))
 		if err != nil {
 			return nil, err
 		}
-		return openai.New(openai.Config{
-			APIKey:  env("OPENAI_API_KEY"),
-			BaseURL: env("OPENAI_BASE_URL"),
-			Model:   env("OPENAI_MODEL"),
-			Timeout: timeout,
-		})
-	case anthropic.Name:
-		timeout, err := parseTimeout(env("AI_TIMEOUT"))
-		if err != nil {
-			return nil, err
-		}
-		return anthropic.New(anthropic.Config{
-			APIKey:  env("ANTHROPIC_API_KEY"),
-			BaseURL: env("ANTHROPIC_BASE_URL"),
-			Model:   env("ANTHROPIC_MODEL"),
-			Timeout: timeout,
-		})
+		return newVendor(strings.ToLower(strings.TrimSpace(name)), env, timeout)
 	default:
 		return nil, core.Errorf(core.EINVALID, "unknown AI provider %q (known: %s)", name, strings.Join(Names, ", "))
 	}

@@ -1,3 +1,5 @@
+//go:build !noaisdks
+
 package aiproviders_test
 
 import (

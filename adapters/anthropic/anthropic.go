@@ -17,6 +17,7 @@ import (
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
 
+	"github.com/repurpose/repurpose/adapters/aiproviders/catalog"
 	"github.com/repurpose/repurpose/adapters/aiproviders/retryafter"
 	"github.com/repurpose/repurpose/adapters/aiproviders/vendorerr"
 	"github.com/repurpose/repurpose/core"
@@ -25,12 +26,12 @@ import (
 )
 
 // Name identifies the provider in results, errors and /api/providers.
-const Name = "anthropic"
+const Name = catalog.Anthropic
 
 // Defaults for a zero Config field.
 const (
 	// DefaultModel is a current general-purpose Claude model.
-	DefaultModel = "claude-sonnet-4-5"
+	DefaultModel = catalog.AnthropicDefaultModel
 	// DefaultTimeout bounds one whole call, streaming included.
 	DefaultTimeout = 2 * time.Minute
 	// DefaultMaxOutputTokens fits the longest catalog output (a blog post

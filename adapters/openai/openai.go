@@ -18,6 +18,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
+	"github.com/repurpose/repurpose/adapters/aiproviders/catalog"
 	"github.com/repurpose/repurpose/adapters/aiproviders/retryafter"
 	"github.com/repurpose/repurpose/adapters/aiproviders/vendorerr"
 	"github.com/repurpose/repurpose/core"
@@ -26,12 +27,12 @@ import (
 )
 
 // Name identifies the provider in results, errors and /api/providers.
-const Name = "openai"
+const Name = catalog.OpenAI
 
 // Defaults for a zero Config field.
 const (
 	// DefaultModel is small, cheap and good at rewriting text.
-	DefaultModel = "gpt-4o-mini"
+	DefaultModel = catalog.OpenAIDefaultModel
 	// DefaultTimeout bounds one whole call, streaming included.
 	DefaultTimeout = 2 * time.Minute
 	// DefaultMaxOutputTokens fits the longest catalog output (a blog post
