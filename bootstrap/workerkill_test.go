@@ -45,13 +45,12 @@ func TestWorkerProcessKilledMidJob(t *testing.T) {
 		"DATABASE_URL":     testinfra.NewDatabase(t),
 		"REDIS_URL":        testinfra.RedisURL(t),
 		"REDIS_KEY_PREFIX": testinfra.RedisPrefix(t, redisClient),
-		"QUEUE_NAME":       "killtest-" + testinfra.RandomSuffix(),
+		"QUEUE_NAME":       testinfra.AsynqQueue(t, redisClient, "killtest-"),
 		"SECRET_KEY":       "kill-test-secret-key-0123456789abcdef",
 		"BCRYPT_ROUNDS":    "4", "RATE_LIMIT_AUTH": "off", "LOG_LEVEL": "error",
 		"HTTP_ADDR": "127.0.0.1:0", "WORKER_HTTP_ADDR": "127.0.0.1:0",
 		"JOB_HEARTBEAT_INTERVAL": "200ms", "JOB_STALLED_AFTER": "1500ms", "SWEEP_INTERVAL": "200ms",
 	}
-	t.Cleanup(func() { deleteQueue(t, redisClient, env["QUEUE_NAME"]) })
 
 	var api http.Handler
 	startApp(t, env, bootstrap.Serve, &api)
@@ -172,21 +171,6 @@ func subscribeEvents(t *testing.T, env map[string]string, workspaceID uuid.UUID)
 	require.NoError(t, err)
 	t.Cleanup(cancel)
 	return events
-}
-
-// deleteQueue removes the test's asynq queue. The killed worker's task is
-// still "active" there, which asynq's DeleteQueue refuses, so its keys go
-// directly.
-func deleteQueue(t *testing.T, client *goredis.Client, queue string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	iter := client.Scan(ctx, 0, "asynq:{"+queue+"}:*", 500).Iterator()
-	for iter.Next(ctx) {
-		client.Del(ctx, iter.Val())
-	}
-	if err := client.SRem(ctx, "asynq:queues", queue).Err(); err != nil {
-		t.Logf("delete queue %s: %v", queue, err)
-	}
 }
 
 // apiClient calls the API as one logged-in user.

@@ -40,20 +40,10 @@ func newFixture(t *testing.T) fixture {
 	// Skips (or fails in CI) when Redis does not answer.
 	rc := testinfra.RedisClient(t)
 	f := fixture{redis: r, client: asynq.NewClient(r), inspector: asynq.NewInspector(r),
-		name: "test-" + testinfra.RandomSuffix()}
+		name: testinfra.AsynqQueue(t, rc, "test-")}
 	t.Cleanup(func() {
-		if err := f.inspector.DeleteQueue(f.name, true); err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
-			t.Logf("delete queue %s: %v", f.name, err)
-		}
 		_ = f.inspector.Close()
 		_ = f.client.Close()
-		// DeleteQueue leaves the queue's stats counters behind.
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		iter := rc.Scan(ctx, 0, "asynq:{"+f.name+"}:*", 100).Iterator()
-		for iter.Next(ctx) {
-			rc.Del(ctx, iter.Val())
-		}
 	})
 	return f
 }

@@ -36,7 +36,7 @@ var backends = []backend{
 			"DATABASE_URL":     testinfra.NewDatabase(t),
 			"REDIS_URL":        testinfra.RedisURL(t),
 			"REDIS_KEY_PREFIX": testinfra.RedisPrefix(t, client),
-			"QUEUE_NAME":       "test-" + testinfra.RandomSuffix(),
+			"QUEUE_NAME":       testinfra.AsynqQueue(t, client, "test-"),
 		}
 	}},
 }

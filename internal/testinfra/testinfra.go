@@ -188,3 +188,24 @@ func RedisPrefix(t testing.TB, c *goredis.Client) string {
 	})
 	return prefix
 }
+
+// AsynqQueue returns a fresh asynq queue name for one test (prefix plus a
+// random suffix) and removes the queue when the test ends: every key of it,
+// its stats counters included (asynq's own DeleteQueue leaves those), and
+// its entry in the set of queues.
+func AsynqQueue(t testing.TB, c *goredis.Client, prefix string) string {
+	t.Helper()
+	name := prefix + RandomSuffix()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		iter := c.Scan(ctx, 0, "asynq:{"+name+"}:*", 500).Iterator()
+		for iter.Next(ctx) {
+			c.Del(ctx, iter.Val())
+		}
+		if err := c.SRem(ctx, "asynq:queues", name).Err(); err != nil {
+			t.Logf("remove asynq queue %s: %v", name, err)
+		}
+	})
+	return name
+}
