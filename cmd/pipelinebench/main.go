@@ -31,6 +31,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 	"github.com/hibiken/asynq"
+	goredis "github.com/redis/go-redis/v9"
 	"go.uber.org/fx"
 
 	"github.com/repurpose/repurpose/bootstrap"
@@ -71,6 +72,8 @@ func run(n, clients int) error {
 		"HTTP_ADDR": "127.0.0.1:0", "WORKER_HTTP_ADDR": "127.0.0.1:0", "WORKER_CONCURRENCY": "16",
 		"PLAN_LIMITS": `{"free":{"ai_requests_per_month":0,"concurrent_transformations":0,"documents":0}}`,
 	}
+	// Registered first, so it runs last, once both apps have stopped.
+	defer cleanRedis(os.Getenv("REDIS_URL"), env["REDIS_KEY_PREFIX"], env["QUEUE_NAME"], "noop-"+suffix)
 	baseline, err := asynqNoop(os.Getenv("REDIS_URL"), "noop-"+suffix, n)
 	if err != nil {
 		return fmt.Errorf("asynq baseline: %w", err)
@@ -253,6 +256,32 @@ wait:
 	slices.Sort(idle)
 	fmt.Printf("  idle pickup latency (20 sequential): p50 %v, p95 %v\n", idle[len(idle)/2].Round(time.Millisecond), idle[int(float64(len(idle)-1)*0.95)].Round(time.Millisecond))
 	return nil
+}
+
+// cleanRedis removes what the run left in Redis: the keys under prefix
+// (sessions, rate limits) and the asynq queues, their stats counters
+// included. PostgreSQL keeps the run's rows: point DATABASE_URL at a
+// throwaway database.
+func cleanRedis(redisURL, prefix string, queues ...string) {
+	opt, err := goredis.ParseURL(redisURL)
+	if err != nil {
+		return
+	}
+	c := goredis.NewClient(opt)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	patterns := []string{prefix + "*"}
+	for _, q := range queues {
+		patterns = append(patterns, "asynq:{"+q+"}:*")
+		c.SRem(ctx, "asynq:queues", q)
+	}
+	for _, pattern := range patterns {
+		iter := c.Scan(ctx, 0, pattern, 500).Iterator()
+		for iter.Next(ctx) {
+			c.Del(ctx, iter.Val())
+		}
+	}
 }
 
 // asynqNoop enqueues n no-op tasks and times an asynq server draining them.
