@@ -14,6 +14,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"github.com/go-chi/chi/v5"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/repurpose/repurpose/adapters/memory"
@@ -178,4 +179,38 @@ func TestLazySchemasRefuseTwoTypesOfOneName(t *testing.T) {
 	require.PanicsWithError(t, "duplicate name: Item, new type: "+second.String()+", existing type: "+first.String(), func() {
 		reg.Schema(second, true, "")
 	}, "at registration, as huma's registry does")
+}
+
+// The OpenAPI documents are rendered once, at their first request, however
+// many arrive at once (huma's own handlers raced here: run under -race),
+// with their content types.
+func TestOpenAPIDocumentsConcurrentFirstRequests(t *testing.T) {
+	t.Parallel()
+	h := NewHandler(Options{Version: "test"}, everyRoute())
+	types := map[string]string{"/openapi.json": "application/openapi+json", "/openapi-3.0.json": "application/openapi+json",
+		"/openapi.yaml": "application/openapi+yaml", "/openapi-3.0.yaml": "application/openapi+yaml"}
+	var mu sync.Mutex
+	bodies := map[string]map[string]bool{}
+	var wg sync.WaitGroup
+	for range 4 {
+		for path, contentType := range types {
+			wg.Go(func() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+				assert.Equal(t, http.StatusOK, rec.Code, path)
+				assert.Equal(t, contentType, rec.Header().Get("Content-Type"), path)
+				mu.Lock()
+				defer mu.Unlock()
+				if bodies[path] == nil {
+					bodies[path] = map[string]bool{}
+				}
+				bodies[path][rec.Body.String()] = true
+			})
+		}
+	}
+	wg.Wait()
+	for path := range types {
+		require.Len(t, bodies[path], 1, "%s: one rendering", path)
+	}
+	require.Contains(t, get(t, h, "/openapi-3.0.yaml"), "openapi: 3.0")
 }

@@ -135,8 +135,8 @@ func newHandler(opts Options, deps Deps, schemas huma.Registry) http.Handler {
 	cfg.Components.Schemas = schemas
 	cfg.Info.Description = "Multi-tenant content transformation platform. Authenticate with POST /api/auth/token, " +
 		"then send `Authorization: Bearer <access_token>`."
-	cfg.DocsPath = "" // our own offline pages below
-	cfg.OpenAPIPath = "/openapi"
+	cfg.DocsPath = ""    // our own offline pages below
+	cfg.OpenAPIPath = "" // serveOpenAPI below
 	cfg.SchemasPath = ""
 	cfg.CreateHooks = nil // no $schema links in responses
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
@@ -275,6 +275,7 @@ func (s *server) registerOperations(router chi.Router) {
 			h.ServeHTTP(w, r)
 		})
 	}
+	serveOpenAPI(router, s.api)
 	router.Get("/docs", docsPage(apidocs.SwaggerUI("/openapi.json")).ServeHTTP)
 	router.Get("/redoc", docsPage(apidocs.ReDoc("/openapi.json")).ServeHTTP)
 	router.Get("/docs/assets/*", docsPage(apidocs.Assets()).ServeHTTP)
@@ -368,4 +369,37 @@ func (s *server) health(ctx context.Context, _ *struct{}) (*healthOutput, error)
 		}
 	}
 	return &healthOutput{Body: healthBody{Status: status, Version: s.opts.Version, Checks: checks}}, nil
+}
+
+// serveOpenAPI serves the OpenAPI document at /openapi.json, /openapi.yaml
+// and their OpenAPI 3.0 downgrades (-3.0.json, -3.0.yaml), each rendered
+// once, at its first request. huma's own handlers (OpenAPIPath) cache the
+// rendering without synchronisation: concurrent first requests raced.
+// Renderings share one lock, as they read the same document.
+func serveOpenAPI(router chi.Router, api huma.API) {
+	var mu sync.Mutex
+	for _, doc := range []struct {
+		path, contentType string
+		render            func(*huma.OpenAPI) ([]byte, error)
+	}{
+		{"/openapi.json", "application/openapi+json", func(o *huma.OpenAPI) ([]byte, error) { return json.Marshal(o) }},
+		{"/openapi-3.0.json", "application/openapi+json", (*huma.OpenAPI).Downgrade},
+		{"/openapi.yaml", "application/openapi+yaml", (*huma.OpenAPI).YAML},
+		{"/openapi-3.0.yaml", "application/openapi+yaml", (*huma.OpenAPI).DowngradeYAML},
+	} {
+		body := sync.OnceValues(func() ([]byte, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return doc.render(api.OpenAPI())
+		})
+		router.Get(doc.path, func(w http.ResponseWriter, r *http.Request) {
+			b, err := body()
+			if err != nil {
+				writeProblem(w, r, newProblem(http.StatusInternalServerError, "the OpenAPI document could not be rendered", nil))
+				return
+			}
+			w.Header().Set("Content-Type", doc.contentType)
+			_, _ = w.Write(b)
+		})
+	}
 }
