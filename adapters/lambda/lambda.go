@@ -158,12 +158,23 @@ func (w *SQSWorker) scheduleRetry(ctx context.Context, r events.SQSMessage, err 
 	if w.opts.Retry == nil || errors.Is(err, ErrNotAJob) {
 		return
 	}
-	received, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	ctx, cancel := sqsCallContext(ctx)
 	defer cancel()
-	if derr := w.opts.Retry.Delay(ctx, r.ReceiptHandle, w.opts.RetryBackoff(received, err)); derr != nil {
+	if derr := w.opts.Retry.Delay(ctx, r.ReceiptHandle, w.backoff(r, err)); derr != nil {
 		w.opts.Logger.WarnContext(ctx, "shorten the retry wait of an sqs record", "message_id", r.MessageId, "err", derr)
 	}
+}
+
+// backoff is the wait before the record's next delivery.
+func (w *SQSWorker) backoff(r events.SQSMessage, err error) time.Duration {
+	received, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
+	return w.opts.RetryBackoff(received, err)
+}
+
+// sqsCallContext bounds a call to SQS made after a record's run, which
+// outlives the invocation's context if that ended.
+func sqsCallContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 }
 
 // resent reports whether the record failed only because its workspace was
@@ -173,10 +184,9 @@ func (w *SQSWorker) resent(ctx context.Context, r events.SQSMessage, err error) 
 	if w.opts.Resend == nil || !errors.As(err, &deferred) {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	ctx, cancel := sqsCallContext(ctx)
 	defer cancel()
-	received, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])
-	if rerr := w.opts.Resend.EnqueueAfter(ctx, deferred.job, w.opts.RetryBackoff(received, err)); rerr != nil {
+	if rerr := w.opts.Resend.EnqueueAfter(ctx, deferred.job, w.backoff(r, err)); rerr != nil {
 		w.opts.Logger.WarnContext(ctx, "send a deferred job again", "message_id", r.MessageId, "err", rerr)
 		return false
 	}
