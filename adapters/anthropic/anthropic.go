@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -33,10 +32,10 @@ const (
 	// DefaultModel is a current general-purpose Claude model.
 	DefaultModel = catalog.AnthropicDefaultModel
 	// DefaultTimeout bounds one whole call, streaming included.
-	DefaultTimeout = 2 * time.Minute
+	DefaultTimeout = catalog.DefaultTimeout
 	// DefaultMaxOutputTokens fits the longest catalog output (a blog post
 	// or a newsletter) with room to spare; the API requires a value.
-	DefaultMaxOutputTokens = 4096
+	DefaultMaxOutputTokens = catalog.DefaultMaxOutputTokens
 )
 
 // Config configures the provider.
@@ -72,21 +71,14 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.APIKey == "" {
 		return nil, core.Errorf(core.EINVALID, "the anthropic provider needs ANTHROPIC_API_KEY")
 	}
-	if cfg.BaseURL != "" {
-		if u, err := url.Parse(cfg.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, core.Errorf(core.EINVALID, "ANTHROPIC_BASE_URL must be an http(s) URL")
-		}
+	if err := catalog.CheckBaseURL("ANTHROPIC_BASE_URL", cfg.BaseURL); err != nil {
+		return nil, err
 	}
-	p := &Provider{model: cfg.Model, timeout: cfg.Timeout, maxTokens: cfg.MaxOutputTokens}
+	p := &Provider{model: cfg.Model}
 	if p.model == "" {
 		p.model = DefaultModel
 	}
-	if p.timeout <= 0 {
-		p.timeout = DefaultTimeout
-	}
-	if p.maxTokens <= 0 {
-		p.maxTokens = DefaultMaxOutputTokens
-	}
+	p.timeout, p.maxTokens = catalog.Limits(cfg.Timeout, cfg.MaxOutputTokens)
 	// WithoutEnvironmentDefaults: no key, profile or base URL from the
 	// process environment or disk behind the configuration's back.
 	// The Messages API takes an API key in x-api-key; the SDK's

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -34,10 +33,10 @@ const (
 	// DefaultModel is small, cheap and good at rewriting text.
 	DefaultModel = catalog.OpenAIDefaultModel
 	// DefaultTimeout bounds one whole call, streaming included.
-	DefaultTimeout = 2 * time.Minute
+	DefaultTimeout = catalog.DefaultTimeout
 	// DefaultMaxOutputTokens fits the longest catalog output (a blog post
 	// or a newsletter) with room to spare.
-	DefaultMaxOutputTokens = 4096
+	DefaultMaxOutputTokens = catalog.DefaultMaxOutputTokens
 )
 
 // Config configures the provider.
@@ -74,21 +73,14 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.APIKey == "" && cfg.BaseURL == "" {
 		return nil, core.Errorf(core.EINVALID, "the openai provider needs OPENAI_API_KEY (or OPENAI_BASE_URL for an OpenAI-compatible server)")
 	}
-	if cfg.BaseURL != "" {
-		if u, err := url.Parse(cfg.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, core.Errorf(core.EINVALID, "OPENAI_BASE_URL must be an http(s) URL")
-		}
+	if err := catalog.CheckBaseURL("OPENAI_BASE_URL", cfg.BaseURL); err != nil {
+		return nil, err
 	}
-	p := &Provider{model: cfg.Model, timeout: cfg.Timeout, maxTokens: cfg.MaxOutputTokens}
+	p := &Provider{model: cfg.Model}
 	if p.model == "" {
 		p.model = DefaultModel
 	}
-	if p.timeout <= 0 {
-		p.timeout = DefaultTimeout
-	}
-	if p.maxTokens <= 0 {
-		p.maxTokens = DefaultMaxOutputTokens
-	}
+	p.timeout, p.maxTokens = catalog.Limits(cfg.Timeout, cfg.MaxOutputTokens)
 	// Explicit options come after the SDK's environment defaults and
 	// override them, so the process environment can't redirect us.
 	opts := []option.RequestOption{option.WithMaxRetries(0), option.WithAPIKey(cfg.APIKey)}
