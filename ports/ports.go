@@ -32,6 +32,11 @@ type UnitOfWork interface {
 	// written through tx is kept and Do returns fn's error. The stores of tx
 	// must not be used after fn returns.
 	Do(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	// Autocommit runs fn like Do, except that each store operation may be
+	// a transaction of its own, committed as it runs: when fn fails after
+	// one succeeded, that one may be kept. For closures of one operation
+	// (a read, one conditional update), where it saves a round trip.
+	Autocommit(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
 }
 
 // Tx gives access to the stores inside one transaction.
@@ -152,7 +157,8 @@ type InvitationStore interface {
 type AuditLog interface {
 	// Append records e, filling ID and CreatedAt when zero. e.WorkspaceID
 	// must be nil (account-level events) or the current workspace;
-	// core.ErrNotFound otherwise.
+	// core.ErrNotFound otherwise. The write may travel with the
+	// transaction's next operation or its commit, whose failure it then is.
 	Append(ctx context.Context, e core.AuditEvent) error
 	// List returns the current workspace's events newest first (CreatedAt,
 	// then ID, descending), at most filter.Limit, only those strictly older

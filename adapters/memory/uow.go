@@ -98,6 +98,13 @@ type inDoKey struct{}
 // returns that error (fn's unchanged); when fn panics, the writes are undone
 // and the panic goes on. Unlike PostgreSQL, Do is not reentrant: calling it
 // again with the context given to fn panics instead of deadlocking.
+// Autocommit implements ports.UnitOfWork: here it is Do, whose one
+// transaction keeps or undoes the writes of fn together, which the port
+// allows.
+func (u *UnitOfWork) Autocommit(ctx context.Context, fn func(ctx context.Context, tx ports.Tx) error) error {
+	return u.Do(ctx, fn)
+}
+
 func (u *UnitOfWork) Do(ctx context.Context, fn func(ctx context.Context, tx ports.Tx) error) error {
 	if owner, _ := ctx.Value(inDoKey{}).(*UnitOfWork); owner == u {
 		panic("memory: UnitOfWork.Do called inside Do of the same unit of work")

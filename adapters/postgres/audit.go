@@ -33,22 +33,23 @@ func (a *AuditLog) Append(ctx context.Context, e core.AuditEvent) error {
 	if changes == nil {
 		changes = map[string]any{}
 	}
-	// No RETURNING: the app role cannot read back an account-level event
-	// (no tenant's SELECT policy shows it), and needs not.
-	tag, err := a.db.Exec(ctx, `
+	op := fmt.Sprintf("append audit event %s", e.Action)
+	if e.WorkspaceID != nil && e.WorkspaceID.String() != a.db.ScopeWorkspace() {
+		return translate(pgx.ErrNoRows, op, "workspace not found")
+	}
+	// Sent with the transaction's next statement or its COMMIT: nothing
+	// reads it back (the app role cannot even read an account-level
+	// event: no tenant's SELECT policy shows it). The insert policy checks
+	// the workspace again.
+	a.db.ExecLater(op, `
 		INSERT INTO audit_events (id, workspace_id, actor_id, action, entity_type, entity_id,
 			ip_address, request_id, changes, created_at)
-		SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text, $6::uuid,
-			$7::text, $8::text, $9::jsonb, COALESCE($10::timestamptz, now())
-		WHERE $2::uuid IS NULL OR $2::uuid = `+scopeWorkspace,
+		VALUES ($1::uuid, $2::uuid, $3::uuid, $4::text, $5::text, $6::uuid,
+			$7::text, $8::text, $9::jsonb, COALESCE($10::timestamptz, now()))`,
 		e.ID, e.WorkspaceID, e.ActorID, e.Action, nullIfEmpty(e.EntityType), e.EntityID,
 		nullIfEmpty(e.IPAddress), nullIfEmpty(e.RequestID), changes, nullIfZero(e.CreatedAt),
 	)
-	op := fmt.Sprintf("append audit event %s", e.Action)
-	if err == nil && tag.RowsAffected() == 0 {
-		err = pgx.ErrNoRows
-	}
-	return translate(err, op, "workspace not found")
+	return nil
 }
 
 // auditColumns are read by scanAuditEvent.

@@ -17,6 +17,13 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	// ExecLater queues a write whose outcome the caller needs not at once:
+	// it travels with the transaction's next statement or with its COMMIT,
+	// and its failure (reported as op) fails that statement or the commit.
+	ExecLater(op, sql string, args ...any)
+	// ScopeWorkspace is the transaction's current workspace id, "" when
+	// none: what app.workspace_id is set to.
+	ScopeWorkspace() string
 }
 
 // identitySQL switches the transaction to a role and scopes it to a user
@@ -29,49 +36,121 @@ const identitySQL = `SELECT set_config('role', $1, true), set_config('app.user_i
 // statement: BEGIN, the switch to the role, the identity settings and that
 // statement travel in one pipelined round trip. When the switch fails, the
 // server skips the rest of the pipeline, so nothing runs unscoped.
+//
+// In autocommit mode every statement is a transaction of its own, sent with
+// its BEGIN, identity and COMMIT in one round trip.
 type lazyTx struct {
 	conn                      *pgxpool.Conn
 	role, userID, workspaceID string
-	tx                        pgx.Tx // nil until the first statement
+	autocommit                bool
+	open                      bool         // BEGIN was sent and no COMMIT yet
+	later                     []laterWrite // ExecLater's writes, not sent yet
+	// err is the failure of what send sent before a statement: every later
+	// statement fails with it, so none can run outside the scope.
+	err error
+}
+
+// laterWrite is a write of ExecLater.
+type laterWrite struct {
+	op string
+	q  *pgx.QueuedQuery
 }
 
 var _ querier = (*lazyTx)(nil)
 
-// start sends BEGIN, the identity and the queries of b, and reads the
-// results of the first two; the returned results hold those of b.
-func (l *lazyTx) start(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
-	full := &pgx.Batch{}
-	full.BeginTx(pgx.TxOptions{})
-	full.Queue(identitySQL, l.role, l.userID, l.workspaceID)
-	full.QueuedQueries = append(full.QueuedQueries, b.QueuedQueries...)
-	br := l.conn.SendBatch(ctx, full)
-	l.tx = br.Tx()
-	if _, err := br.Exec(); err != nil {
-		_ = br.Close()
-		return nil, fmt.Errorf("begin transaction: %w", err)
+// send sends the queries of b on the connection in one pipeline, preceded
+// by what must run first (BEGIN and the identity when no transaction is
+// open, the later writes) and
+// followed by COMMIT in autocommit mode. It reads the results of what
+// precedes b; the returned results hold those of b (and the COMMIT).
+func (l *lazyTx) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
+	if l.err != nil {
+		return nil, l.err
 	}
-	if _, err := br.Exec(); err != nil {
-		_ = br.Close()
-		return nil, fmt.Errorf("switch to role %s: %w", l.role, err)
+	if !l.open && l.conn.Conn().PgConn().TxStatus() == 'E' {
+		// An autocommit statement failed: its transaction is aborted, and
+		// the server would prepare nothing else until it is rolled back.
+		if _, err := l.conn.Exec(ctx, "ROLLBACK"); err != nil {
+			l.err = fmt.Errorf("roll back the failed statement: %w", err)
+			return nil, l.err
+		}
+	}
+	full := &pgx.Batch{}
+	var before []string // what each query queued before b's is, for errors
+	if !l.open {
+		full.Queue("BEGIN")
+		full.Queue(identitySQL, l.role, l.userID, l.workspaceID)
+		before = append(before, "begin transaction", "switch to role "+l.role)
+	}
+	for _, w := range l.later {
+		full.QueuedQueries = append(full.QueuedQueries, w.q)
+		before = append(before, w.op)
+	}
+	l.later = nil
+	full.QueuedQueries = append(full.QueuedQueries, b.QueuedQueries...)
+	l.open = !l.autocommit
+	if l.autocommit {
+		full.Queue("COMMIT")
+	}
+	br := l.conn.SendBatch(ctx, full)
+	for _, op := range before {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			l.err = fmt.Errorf("%s: %w", op, err)
+			return nil, l.err
+		}
 	}
 	return br, nil
 }
 
-// startWith begins the transaction with sql as its first statement.
-func (l *lazyTx) startWith(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
+// direct reports whether a statement can go as is: inside an open
+// transaction, with nothing to send before or after it.
+func (l *lazyTx) direct() bool { return l.open && len(l.later) == 0 && l.err == nil }
+
+func (l *lazyTx) sendOne(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
 	b := &pgx.Batch{}
 	b.Queue(sql, args...)
-	return l.start(ctx, b)
+	return l.send(ctx, b)
 }
 
-// begun reports whether a statement ran, so there is a transaction to end.
-func (l *lazyTx) begun() bool { return l.tx != nil }
+// commit ends the transaction: the later writes and COMMIT in one round
+// trip (with BEGIN and the identity when only later writes were queued).
+// Nothing to send when no statement ran.
+func (l *lazyTx) commit(ctx context.Context) error {
+	if !l.open && len(l.later) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	if !l.autocommit {
+		b.Queue("COMMIT")
+	}
+	br, err := l.send(ctx, b)
+	if err != nil {
+		return err
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && tag.String() == "ROLLBACK" {
+		err = pgx.ErrTxCommitRollback
+	}
+	return err
+}
+
+// ExecLater implements querier.
+func (l *lazyTx) ExecLater(op, sql string, args ...any) {
+	l.later = append(l.later, laterWrite{op: op, q: &pgx.QueuedQuery{SQL: sql, Arguments: args}})
+}
+
+// ScopeWorkspace implements querier.
+func (l *lazyTx) ScopeWorkspace() string { return l.workspaceID }
 
 func (l *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if l.tx != nil {
-		return l.tx.Exec(ctx, sql, args...)
+	if l.direct() {
+		return l.conn.Exec(ctx, sql, args...)
 	}
-	br, err := l.startWith(ctx, sql, args)
+	br, err := l.sendOne(ctx, sql, args)
 	if err != nil {
 		return pgconn.CommandTag{}, err
 	}
@@ -80,10 +159,10 @@ func (l *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 }
 
 func (l *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if l.tx != nil {
-		return l.tx.Query(ctx, sql, args...)
+	if l.direct() {
+		return l.conn.Query(ctx, sql, args...)
 	}
-	br, err := l.startWith(ctx, sql, args)
+	br, err := l.sendOne(ctx, sql, args)
 	if err != nil {
 		return nil, err
 	}
@@ -95,10 +174,10 @@ func (l *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 }
 
 func (l *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if l.tx != nil {
-		return l.tx.QueryRow(ctx, sql, args...)
+	if l.direct() {
+		return l.conn.QueryRow(ctx, sql, args...)
 	}
-	br, err := l.startWith(ctx, sql, args)
+	br, err := l.sendOne(ctx, sql, args)
 	if err != nil {
 		return errRow{err: err}
 	}
@@ -106,10 +185,10 @@ func (l *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row 
 }
 
 func (l *lazyTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	if l.tx != nil {
-		return l.tx.SendBatch(ctx, b)
+	if l.direct() {
+		return l.conn.SendBatch(ctx, b)
 	}
-	br, err := l.start(ctx, b)
+	br, err := l.send(ctx, b)
 	if err != nil {
 		return pgx.FailedBatchResults(b, err)
 	}
@@ -125,7 +204,7 @@ func closeBatch(br pgx.BatchResults, err error) error {
 	return err
 }
 
-// batchRow is the row of the first statement of a lazyTx.
+// batchRow is the row of a statement sent by lazyTx.send.
 type batchRow struct{ br pgx.BatchResults }
 
 func (r batchRow) Scan(dest ...any) error {
@@ -137,7 +216,7 @@ type errRow struct{ err error }
 
 func (r errRow) Scan(...any) error { return r.err }
 
-// batchRows are the rows of the first statement of a lazyTx; closing them
+// batchRows are the rows of a statement sent by lazyTx.send; closing them
 // closes the batch.
 type batchRows struct {
 	pgx.Rows

@@ -65,10 +65,22 @@ func NewUnitOfWork(pool *pgxpool.Pool) *UnitOfWork { return &UnitOfWork{pool: po
 // transaction is begun by fn's first statement, in the same round trip
 // (lazyTx); a fn that runs no statement costs no round trip. A failing
 // switch (the pool's role is not a member of AppRole) fails that statement
-// and Do: nothing runs unscoped. It commits when fn returns nil; it rolls
-// back and returns fn's error unchanged when fn fails, and rolls back and
-// re-panics when fn panics.
-func (u *UnitOfWork) Do(ctx context.Context, fn func(ctx context.Context, tx ports.Tx) error) (err error) {
+// and Do: nothing runs unscoped. Writes queued with ExecLater (audit
+// events) travel with the next statement or the COMMIT. It commits when fn
+// returns nil; it rolls back and returns fn's error unchanged when fn
+// fails, and rolls back and re-panics when fn panics.
+func (u *UnitOfWork) Do(ctx context.Context, fn func(ctx context.Context, tx ports.Tx) error) error {
+	return u.run(ctx, false, fn)
+}
+
+// Autocommit runs fn like Do, except that each statement is a transaction
+// of its own: BEGIN, the identity, the statement and COMMIT go in one round
+// trip, where Do spends a second one on the COMMIT.
+func (u *UnitOfWork) Autocommit(ctx context.Context, fn func(ctx context.Context, tx ports.Tx) error) error {
+	return u.run(ctx, true, fn)
+}
+
+func (u *UnitOfWork) run(ctx context.Context, autocommit bool, fn func(ctx context.Context, tx ports.Tx) error) error {
 	userID, workspaceID := identitySettings(ctx)
 	conn, err := u.pool.Acquire(ctx)
 	if err != nil {
@@ -77,28 +89,24 @@ func (u *UnitOfWork) Do(ctx context.Context, fn func(ctx context.Context, tx por
 	// Released last: pgxpool destroys a connection left in a transaction
 	// (a failed rollback) instead of pooling it.
 	defer conn.Release()
-	lt := &lazyTx{conn: conn, role: AppRole, userID: userID, workspaceID: workspaceID}
+	lt := &lazyTx{conn: conn, role: AppRole, userID: userID, workspaceID: workspaceID, autocommit: autocommit}
 	defer func() {
-		if !lt.begun() {
-			return
+		if conn.Conn().PgConn().TxStatus() == 'I' {
+			return // committed, or nothing ran
 		}
-		// A no-op (ErrTxClosed) after a successful Commit. It runs on a
-		// context that outlives a canceled request, so that the connection
-		// goes back to the pool clean instead of being closed; a failed
-		// rollback makes pgx destroy the connection, so its error adds
-		// nothing to fn's.
+		// It runs on a context that outlives a canceled request, so that
+		// the connection goes back to the pool clean instead of being
+		// closed; a failed rollback leaves it in a transaction, which
+		// makes the pool destroy it, so its error adds nothing to fn's.
 		rbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
 		defer cancel()
-		_ = lt.tx.Rollback(rbCtx)
+		_, _ = conn.Exec(rbCtx, "ROLLBACK")
 	}()
 
 	if err := fn(ctx, &tx{db: lt}); err != nil {
 		return err
 	}
-	if !lt.begun() {
-		return nil
-	}
-	if err := lt.tx.Commit(ctx); err != nil {
+	if err := lt.commit(ctx); err != nil {
 		return translate(err, "commit transaction", "not found")
 	}
 	return nil

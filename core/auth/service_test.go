@@ -48,9 +48,9 @@ func newFixture(t *testing.T) *fixture {
 	var err error
 	f.hasher, err = auth.NewHasher(bcrypt.MinCost)
 	require.NoError(t, err)
-	f.uow.EXPECT().Do(mock.Anything, mock.Anything).RunAndReturn(func(ctx context.Context, fn func(context.Context, ports.Tx) error) error {
-		return fn(ctx, f.tx)
-	}).Maybe()
+	runInTx := func(ctx context.Context, fn func(context.Context, ports.Tx) error) error { return fn(ctx, f.tx) }
+	f.uow.EXPECT().Do(mock.Anything, mock.Anything).RunAndReturn(runInTx).Maybe()
+	f.uow.EXPECT().Autocommit(mock.Anything, mock.Anything).RunAndReturn(runInTx).Maybe()
 	f.tx.EXPECT().Users().Return(f.users).Maybe()
 	f.tx.EXPECT().Workspaces().Return(f.workspaces).Maybe()
 	f.tx.EXPECT().Audit().Return(f.audit).Maybe()

@@ -188,7 +188,7 @@ func (s *Service) Get(ctx context.Context, transformationID uuid.UUID) (core.Tra
 		return core.Transformation{}, err
 	}
 	var t core.Transformation
-	err := s.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+	err := s.uow.Autocommit(ctx, func(ctx context.Context, tx ports.Tx) error {
 		var err error
 		t, err = tx.Transformations().Get(ctx, transformationID)
 		return err

@@ -234,7 +234,7 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 	outcome := core.TransformationOutcome{Result: res.Text, Parts: parts, AIProvider: res.Provider, AIModel: res.Model,
 		InputTokens: res.InputTokens, OutputTokens: res.OutputTokens, AICost: res.CostUSD, ProcessingTimeMS: w.clock.Now().Sub(start).Milliseconds()}
 	var done core.Transformation
-	err = w.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+	err = w.uow.Autocommit(ctx, func(ctx context.Context, tx ports.Tx) error {
 		var err error
 		done, err = tx.Transformations().Complete(ctx, t.ID, outcome, w.clock.Now())
 		return err
@@ -254,7 +254,7 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 // heartbeat to the row when persist is set.
 func (w *Worker) progress(ctx context.Context, t core.Transformation, progress int, message string, now time.Time, extra map[string]any, persist bool) error {
 	if persist {
-		err := w.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+		err := w.uow.Autocommit(ctx, func(ctx context.Context, tx ports.Tx) error {
 			return tx.Transformations().Progress(ctx, t.ID, progress, message, now)
 		})
 		if err != nil {
@@ -289,7 +289,7 @@ func (w *Worker) requeue(ctx context.Context, t core.Transformation, message str
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	var requeued core.Transformation
-	err := w.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+	err := w.uow.Autocommit(ctx, func(ctx context.Context, tx ports.Tx) error {
 		var err error
 		requeued, err = tx.Transformations().Requeue(ctx, t.ID, message, w.clock.Now())
 		return err
@@ -306,7 +306,7 @@ func (w *Worker) requeue(ctx context.Context, t core.Transformation, message str
 
 func (w *Worker) fail(ctx context.Context, log *slog.Logger, t core.Transformation, message string) error {
 	var failed core.Transformation
-	err := w.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+	err := w.uow.Autocommit(ctx, func(ctx context.Context, tx ports.Tx) error {
 		var err error
 		failed, err = tx.Transformations().Fail(ctx, t.ID, message, w.clock.Now())
 		return err

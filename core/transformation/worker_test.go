@@ -745,6 +745,11 @@ func (u *countingUnitOfWork) Do(ctx context.Context, fn func(ctx context.Context
 	return u.UnitOfWork.Do(ctx, fn)
 }
 
+func (u *countingUnitOfWork) Autocommit(ctx context.Context, fn func(ctx context.Context, tx ports.Tx) error) error {
+	u.calls.Add(1)
+	return u.UnitOfWork.Autocommit(ctx, fn)
+}
+
 // TestWorkerPersistsProgressThrottled: progress events follow the stream,
 // but the row is written at most every PersistProgressEvery, so a short job
 // costs two transactions (claim, complete) however much it streams.

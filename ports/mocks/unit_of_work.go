@@ -47,6 +47,63 @@ func (_m *UnitOfWork) EXPECT() *UnitOfWork_Expecter {
 	return &UnitOfWork_Expecter{mock: &_m.Mock}
 }
 
+// Autocommit provides a mock function for the type UnitOfWork
+func (_mock *UnitOfWork) Autocommit(ctx context.Context, fn func(ctx context.Context, tx ports.Tx) error) error {
+	ret := _mock.Called(ctx, fn)
+
+	if len(ret) == 0 {
+		panic("no return value specified for Autocommit")
+	}
+
+	var r0 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context, func(ctx context.Context, tx ports.Tx) error) error); ok {
+		r0 = returnFunc(ctx, fn)
+	} else {
+		r0 = ret.Error(0)
+	}
+	return r0
+}
+
+// UnitOfWork_Autocommit_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'Autocommit'
+type UnitOfWork_Autocommit_Call struct {
+	*mock.Call
+}
+
+// Autocommit is a helper method to define mock.On call
+//   - ctx context.Context
+//   - fn func(ctx context.Context, tx ports.Tx) error
+func (_e *UnitOfWork_Expecter) Autocommit(ctx any, fn any) *UnitOfWork_Autocommit_Call {
+	return &UnitOfWork_Autocommit_Call{Call: _e.mock.On("Autocommit", ctx, fn)}
+}
+
+func (_c *UnitOfWork_Autocommit_Call) Run(run func(ctx context.Context, fn func(ctx context.Context, tx ports.Tx) error)) *UnitOfWork_Autocommit_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		var arg1 func(ctx context.Context, tx ports.Tx) error
+		if args[1] != nil {
+			arg1 = args[1].(func(ctx context.Context, tx ports.Tx) error)
+		}
+		run(
+			arg0,
+			arg1,
+		)
+	})
+	return _c
+}
+
+func (_c *UnitOfWork_Autocommit_Call) Return(err error) *UnitOfWork_Autocommit_Call {
+	_c.Call.Return(err)
+	return _c
+}
+
+func (_c *UnitOfWork_Autocommit_Call) RunAndReturn(run func(ctx context.Context, fn func(ctx context.Context, tx ports.Tx) error) error) *UnitOfWork_Autocommit_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
 // Do provides a mock function for the type UnitOfWork
 func (_mock *UnitOfWork) Do(ctx context.Context, fn func(ctx context.Context, tx ports.Tx) error) error {
 	ret := _mock.Called(ctx, fn)

@@ -1189,6 +1189,28 @@ func testTransactions(t *testing.T, newUoW func(t *testing.T) ports.UnitOfWork) 
 		})
 	})
 
+	t.Run("autocommit: one operation at a time, in the same scope", func(t *testing.T) {
+		t.Parallel()
+		uow := newUoW(t)
+		user, w := storeNewTenant(t, uow)
+		_, other := storeNewTenant(t, uow)
+		ctx := storeScope(user.ID, w.ID)
+		require.NoError(t, uow.Autocommit(ctx, func(ctx context.Context, tx ports.Tx) error {
+			return tx.Workspaces().Update(ctx, core.Workspace{ID: w.ID, Name: "Renamed", Slug: w.Slug}, time.Now())
+		}))
+		require.NoError(t, uow.Autocommit(ctx, func(ctx context.Context, tx ports.Tx) error {
+			got, err := tx.Workspaces().Get(ctx)
+			require.NoError(t, err)
+			require.Equal(t, "Renamed", got.Name, "the update was committed")
+			_, err = tx.Workspaces().Membership(ctx, other.ID, other.CreatedBy)
+			require.ErrorIs(t, err, core.ErrNotFound, "another tenant's workspace is out of scope")
+			return nil
+		}))
+		errBoom := errors.New("boom")
+		require.ErrorIs(t, uow.Autocommit(ctx, func(context.Context, ports.Tx) error { return errBoom }), errBoom,
+			"Autocommit returns fn's error")
+	})
+
 	for _, failure := range []struct {
 		name string
 		// run runs fn in uow and makes its transaction fail after fn's writes.
