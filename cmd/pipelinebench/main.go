@@ -126,7 +126,7 @@ func run(n, clients int) error {
 	// the safety net for events a slow reader missed: it runs only after
 	// the stream has been quiet for a while, since each listing serializes
 	// every row and would otherwise weigh on the run it measures.
-	completions, stopWatch, err := c.watchCompletions()
+	completions, stopWatch, err := c.watchCompletions(n)
 	if err != nil {
 		return err
 	}
@@ -363,8 +363,10 @@ func (c *client) call(method, path string, body, out any) error {
 }
 
 // watchCompletions opens the WebSocket and sends the id of every
-// transformation_completed event to the returned channel.
-func (c *client) watchCompletions() (<-chan string, func(), error) {
+// transformation_completed event to the returned channel, buffered for n
+// of them (and then some), so that the reader keeps up with the stream
+// while the run is still creating and nobody receives yet.
+func (c *client) watchCompletions(n int) (<-chan string, func(), error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	conn, resp, err := websocket.Dial(ctx, strings.Replace(c.base, "http", "ws", 1)+"/api/ws?token="+c.token, nil)
 	if err != nil {
@@ -375,7 +377,7 @@ func (c *client) watchCompletions() (<-chan string, func(), error) {
 		_ = resp.Body.Close()
 	}
 	conn.SetReadLimit(1 << 20)
-	out := make(chan string, 1024)
+	out := make(chan string, n+1024)
 	go func() {
 		defer conn.CloseNow() //nolint:errcheck // best effort
 		for {
