@@ -421,6 +421,16 @@ type DocumentPosition struct {
 	ID        uuid.UUID
 }
 
+// ClaimedJob is a claimed transformation with what its run needs.
+type ClaimedJob struct {
+	Transformation core.Transformation
+	// Plan is the plan of the transformation's workspace.
+	Plan core.Plan
+	// Document is the transformation's document, with its text; nil when
+	// it is no longer live (soft-deleted).
+	Document *core.Document
+}
+
 // TransformationStore keeps the transformation jobs of the current
 // workspace (see Tx for the scope rules). Every status change is a
 // conditional update, so concurrent workers, cancels and retries can't
@@ -442,6 +452,12 @@ type TransformationStore interface {
 	// core.ErrNotFound when it is not PENDING (already claimed, cancelled,
 	// deleted), so a duplicate delivery finds nothing to do.
 	Claim(ctx context.Context, id uuid.UUID, now time.Time) (core.Transformation, error)
+	// ClaimForRun claims like Claim and returns, with the claimed
+	// transformation, what running it needs: the current workspace's plan
+	// and the live document with its text, read in the same go (one round
+	// trip in PostgreSQL). core.ErrNotFound as Claim, or when the current
+	// workspace is gone (then roll back: the claim was made).
+	ClaimForRun(ctx context.Context, id uuid.UUID, now time.Time) (ClaimedJob, error)
 	// Progress records progress (0..100) and a message of a PROCESSING
 	// transformation and refreshes HeartbeatAt; core.ErrNotFound when it is
 	// no longer PROCESSING.

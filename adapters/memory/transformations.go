@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -236,6 +237,27 @@ func (s *TransformationStore) Claim(ctx context.Context, id uuid.UUID, now time.
 		t.HeartbeatAt, t.UpdatedAt = &now, now
 	})
 	return got, err
+}
+
+// ClaimForRun claims a PENDING transformation with its plan and live
+// document (see the port).
+func (s *TransformationStore) ClaimForRun(ctx context.Context, id uuid.UUID, now time.Time) (ports.ClaimedJob, error) {
+	t, err := s.Claim(ctx, id, now)
+	if err != nil {
+		return ports.ClaimedJob{}, err
+	}
+	w, err := s.tx.Workspaces().Get(ctx)
+	if err != nil {
+		return ports.ClaimedJob{}, err
+	}
+	job := ports.ClaimedJob{Transformation: t, Plan: w.Plan}
+	switch d, err := s.tx.Documents().Get(ctx, t.DocumentID); {
+	case err == nil:
+		job.Document = &d
+	case !errors.Is(err, core.ErrNotFound):
+		return ports.ClaimedJob{}, err
+	}
+	return job, nil
 }
 
 // Progress records progress and message of a PROCESSING transformation (see

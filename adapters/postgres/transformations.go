@@ -171,26 +171,81 @@ func (s *TransformationStore) List(ctx context.Context, filter ports.Transformat
 // changed row. pgx.ErrNoRows (untranslated) when nothing matched.
 func (s *TransformationStore) transition(ctx context.Context, id uuid.UUID, from []core.TransformationStatus,
 	set string, args ...any) (core.Transformation, error) {
+	sql, args := transitionQuery(id, from, set, args...)
+	return scanTransformation(s.db.QueryRow(ctx, sql, args...))
+}
+
+// transitionQuery is the SQL and arguments of transition.
+func transitionQuery(id uuid.UUID, from []core.TransformationStatus, set string, args ...any) (string, []any) {
 	statuses := make([]string, len(from))
 	for i, st := range from {
 		statuses[i] = string(st)
 	}
-	return scanTransformation(s.db.QueryRow(ctx, `
-		UPDATE transformations SET `+set+`
-		WHERE id = $1 AND workspace_id = `+scopeWorkspace+` AND deleted_at IS NULL AND status = ANY($2::text[])
-		RETURNING `+transformationColumns,
-		append([]any{id, statuses}, args...)...))
+	return `
+		UPDATE transformations SET ` + set + `
+		WHERE id = $1 AND workspace_id = ` + scopeWorkspace + ` AND deleted_at IS NULL AND status = ANY($2::text[])
+		RETURNING ` + transformationColumns, append([]any{id, statuses}, args...)
 }
+
+// claimSet is the SET list of a claim ($3 is now).
+const claimSet = `status = 'PROCESSING', attempts = attempts + 1, started_at = COALESCE(started_at, $3),
+	heartbeat_at = $3, progress = 0, updated_at = $3`
 
 // Claim moves a PENDING transformation to PROCESSING (see the port).
 func (s *TransformationStore) Claim(ctx context.Context, id uuid.UUID, now time.Time) (core.Transformation, error) {
-	t, err := s.transition(ctx, id, []core.TransformationStatus{core.StatusPending}, `status = 'PROCESSING',
-		attempts = attempts + 1, started_at = COALESCE(started_at, $3), heartbeat_at = $3, progress = 0,
-		updated_at = $3`, now)
+	t, err := s.transition(ctx, id, []core.TransformationStatus{core.StatusPending}, claimSet, now)
 	if err != nil {
 		return core.Transformation{}, translate(err, fmt.Sprintf("claim transformation %s", id), "transformation not found")
 	}
 	return t, nil
+}
+
+// ClaimForRun claims a PENDING transformation and reads the plan of the
+// current workspace and the live document (see the port): three
+// statements in one pipeline, the document's found through the claimed
+// row.
+func (s *TransformationStore) ClaimForRun(ctx context.Context, id uuid.UUID, now time.Time) (ports.ClaimedJob, error) {
+	op := fmt.Sprintf("claim transformation %s", id)
+	b := &pgx.Batch{}
+	claim, args := transitionQuery(id, []core.TransformationStatus{core.StatusPending}, claimSet, now)
+	b.Queue(claim, args...)
+	b.Queue(`SELECT plan FROM workspaces WHERE id = ` + scopeWorkspace + ` AND deleted_at IS NULL`)
+	b.Queue(`
+		SELECT `+documentColumns+` FROM documents
+		WHERE id = (SELECT document_id FROM transformations WHERE id = $1 AND workspace_id = `+scopeWorkspace+`)
+			AND workspace_id = `+scopeWorkspace+` AND deleted_at IS NULL`, id)
+	br := s.db.SendBatch(ctx, b)
+	job, err := readClaimedJob(br)
+	if err := br.Close(); err != nil && job.Transformation.ID != uuid.Nil {
+		return ports.ClaimedJob{}, translate(err, op, "transformation not found")
+	}
+	if err != nil {
+		return ports.ClaimedJob{}, translate(err, op, "transformation not found")
+	}
+	return job, nil
+}
+
+// readClaimedJob reads the results of ClaimForRun's pipeline.
+func readClaimedJob(br pgx.BatchResults) (ports.ClaimedJob, error) {
+	var job ports.ClaimedJob
+	t, err := scanTransformation(br.QueryRow())
+	if err != nil {
+		return job, err
+	}
+	var plan string
+	if err := br.QueryRow().Scan(&plan); errors.Is(err, pgx.ErrNoRows) {
+		return job, core.Errorf(core.ENOTFOUND, "workspace not found")
+	} else if err != nil {
+		return job, err
+	}
+	job.Transformation, job.Plan = t, core.Plan(plan)
+	switch d, err := scanDocument(br.QueryRow(), true); {
+	case err == nil:
+		job.Document = &d
+	case !errors.Is(err, pgx.ErrNoRows):
+		return ports.ClaimedJob{}, err
+	}
+	return job, nil
 }
 
 // Progress records progress and message of a PROCESSING transformation (see

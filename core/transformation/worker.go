@@ -92,36 +92,35 @@ func (w *Worker) Handle(ctx context.Context, job ports.Job) error {
 		overQuota error
 	)
 	err := w.uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
-		ws, err := tx.Workspaces().Get(ctx)
+		// The claim is conditional: a job that is no longer PENDING
+		// (claimed by a duplicate delivery, cancelled, deleted) is
+		// ErrNotFound, and the transaction changes nothing. It comes with
+		// the plan and the document, in one round trip; the checks below
+		// roll it back when they refuse.
+		claimed, err := tx.Transformations().ClaimForRun(ctx, job.TransformationID, w.clock.Now())
 		if err != nil {
 			return err
 		}
-		limits := w.limits(ws.Plan)
+		t = claimed.Transformation
+		limits := w.limits(claimed.Plan)
 		if limit := limits.ConcurrentTransformations; limit > 0 {
-			running, err := tx.Transformations().CountProcessing(ctx)
+			running, err := tx.Transformations().CountProcessing(ctx) // this one included
 			if err != nil {
 				return err
 			}
-			if running >= limit {
+			if running > limit {
 				return ErrWorkspaceBusy
 			}
 		}
-		// The claim is conditional: a job that is no longer PENDING
-		// (claimed by a duplicate delivery, cancelled, deleted) is
-		// ErrNotFound, and the transaction changes nothing.
-		if t, err = tx.Transformations().Claim(ctx, job.TransformationID, w.clock.Now()); err != nil {
-			return err
-		}
 		// The budgets are checked again before the call: the plan or the
 		// month's spend may have moved since the job was created.
-		if overQuota = checkBudgets(ctx, tx, ws.Plan, limits, w.clock.Now(), 1); overQuota != nil && core.ErrorCode(overQuota) != core.EQUOTA {
+		if overQuota = checkBudgets(ctx, tx, claimed.Plan, limits, w.clock.Now(), 1); overQuota != nil && core.ErrorCode(overQuota) != core.EQUOTA {
 			return overQuota
 		}
-		if doc, err = tx.Documents().Get(ctx, t.DocumentID); errors.Is(err, core.ErrNotFound) {
-			doc = core.Document{}
-			return nil
+		if claimed.Document != nil {
+			doc = *claimed.Document
 		}
-		return err
+		return nil
 	})
 	if errors.Is(err, core.ErrNotFound) {
 		return nil

@@ -194,6 +194,78 @@ func (_c *TransformationStore_Claim_Call) RunAndReturn(run func(ctx context.Cont
 	return _c
 }
 
+// ClaimForRun provides a mock function for the type TransformationStore
+func (_mock *TransformationStore) ClaimForRun(ctx context.Context, id uuid.UUID, now time.Time) (ports.ClaimedJob, error) {
+	ret := _mock.Called(ctx, id, now)
+
+	if len(ret) == 0 {
+		panic("no return value specified for ClaimForRun")
+	}
+
+	var r0 ports.ClaimedJob
+	var r1 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context, uuid.UUID, time.Time) (ports.ClaimedJob, error)); ok {
+		return returnFunc(ctx, id, now)
+	}
+	if returnFunc, ok := ret.Get(0).(func(context.Context, uuid.UUID, time.Time) ports.ClaimedJob); ok {
+		r0 = returnFunc(ctx, id, now)
+	} else {
+		r0 = ret.Get(0).(ports.ClaimedJob)
+	}
+	if returnFunc, ok := ret.Get(1).(func(context.Context, uuid.UUID, time.Time) error); ok {
+		r1 = returnFunc(ctx, id, now)
+	} else {
+		r1 = ret.Error(1)
+	}
+	return r0, r1
+}
+
+// TransformationStore_ClaimForRun_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'ClaimForRun'
+type TransformationStore_ClaimForRun_Call struct {
+	*mock.Call
+}
+
+// ClaimForRun is a helper method to define mock.On call
+//   - ctx context.Context
+//   - id uuid.UUID
+//   - now time.Time
+func (_e *TransformationStore_Expecter) ClaimForRun(ctx any, id any, now any) *TransformationStore_ClaimForRun_Call {
+	return &TransformationStore_ClaimForRun_Call{Call: _e.mock.On("ClaimForRun", ctx, id, now)}
+}
+
+func (_c *TransformationStore_ClaimForRun_Call) Run(run func(ctx context.Context, id uuid.UUID, now time.Time)) *TransformationStore_ClaimForRun_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		var arg1 uuid.UUID
+		if args[1] != nil {
+			arg1 = args[1].(uuid.UUID)
+		}
+		var arg2 time.Time
+		if args[2] != nil {
+			arg2 = args[2].(time.Time)
+		}
+		run(
+			arg0,
+			arg1,
+			arg2,
+		)
+	})
+	return _c
+}
+
+func (_c *TransformationStore_ClaimForRun_Call) Return(claimedJob ports.ClaimedJob, err error) *TransformationStore_ClaimForRun_Call {
+	_c.Call.Return(claimedJob, err)
+	return _c
+}
+
+func (_c *TransformationStore_ClaimForRun_Call) RunAndReturn(run func(ctx context.Context, id uuid.UUID, now time.Time) (ports.ClaimedJob, error)) *TransformationStore_ClaimForRun_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
 // Complete provides a mock function for the type TransformationStore
 func (_mock *TransformationStore) Complete(ctx context.Context, id uuid.UUID, outcome core.TransformationOutcome, now time.Time) (core.Transformation, error) {
 	ret := _mock.Called(ctx, id, outcome, now)

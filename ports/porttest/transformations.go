@@ -256,6 +256,70 @@ func TestTransformationStore(t *testing.T, newUoW func(t *testing.T) ports.UnitO
 		})
 	})
 
+	t.Run("claim for run: the claim with the plan and the live document", func(t *testing.T) {
+		t.Parallel()
+		uow := newUoW(t)
+		user, w := storeNewTenant(t, uow)
+		ctx := storeScope(user.ID, w.ID)
+		doc := storeDocument(w.ID, user.ID, "Source", "The text to transform.")
+		storeCreateDocument(t, uow, doc)
+		live, orphan := storeTransformation(w.ID, doc.ID, user.ID, "SUMMARY"), storeTransformation(w.ID, doc.ID, user.ID, "SUMMARY")
+		storeDo(t, ctx, uow, func(ctx context.Context, tx ports.Tx) error {
+			require.NoError(t, tx.Transformations().Create(ctx, live))
+			return tx.Transformations().Create(ctx, orphan)
+		})
+		t1 := t0.Add(time.Minute)
+		storeDo(t, ctx, uow, func(ctx context.Context, tx ports.Tx) error {
+			job, err := tx.Transformations().ClaimForRun(ctx, live.ID, t1)
+			require.NoError(t, err)
+			require.Equal(t, live.ID, job.Transformation.ID)
+			require.Equal(t, core.StatusProcessing, job.Transformation.Status)
+			require.Equal(t, 1, job.Transformation.Attempts)
+			require.WithinDuration(t, t1, *job.Transformation.HeartbeatAt, 0)
+			require.Equal(t, w.Plan, job.Plan)
+			require.NotNil(t, job.Document)
+			require.Equal(t, doc.ID, job.Document.ID)
+			require.Equal(t, "The text to transform.", job.Document.Text)
+
+			_, err = tx.Transformations().ClaimForRun(ctx, live.ID, t1)
+			require.ErrorIs(t, err, core.ErrNotFound, "claimed already")
+			_, err = tx.Transformations().ClaimForRun(ctx, uuid.New(), t1)
+			require.ErrorIs(t, err, core.ErrNotFound, "unknown")
+			return nil
+		})
+
+		// The document deleted since the job was queued: claimed, no document.
+		storeDo(t, ctx, uow, func(ctx context.Context, tx ports.Tx) error {
+			return tx.Documents().SoftDelete(ctx, doc.ID, t1)
+		})
+		storeDo(t, ctx, uow, func(ctx context.Context, tx ports.Tx) error {
+			job, err := tx.Transformations().ClaimForRun(ctx, orphan.ID, t1)
+			require.NoError(t, err)
+			require.Equal(t, core.StatusProcessing, job.Transformation.Status)
+			require.Nil(t, job.Document)
+			return nil
+		})
+	})
+
+	t.Run("claim for run in a deleted workspace: not found", func(t *testing.T) {
+		t.Parallel()
+		uow := newUoW(t)
+		user, w := storeNewTenant(t, uow)
+		ctx := storeScope(user.ID, w.ID)
+		doc := storeDocument(w.ID, user.ID, "Source", "x")
+		storeCreateDocument(t, uow, doc)
+		tr := storeTransformation(w.ID, doc.ID, user.ID, "SUMMARY")
+		storeDo(t, ctx, uow, func(ctx context.Context, tx ports.Tx) error {
+			require.NoError(t, tx.Transformations().Create(ctx, tr))
+			return tx.Workspaces().SoftDelete(ctx, t0)
+		})
+		err := uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
+			_, err := tx.Transformations().ClaimForRun(ctx, tr.ID, t0)
+			return err
+		})
+		require.ErrorIs(t, err, core.ErrNotFound)
+	})
+
 	t.Run("the life of a job", func(t *testing.T) {
 		t.Parallel()
 		uow := newUoW(t)
@@ -919,6 +983,10 @@ func TestTransformationIsolation(t *testing.T, newUoW func(t *testing.T) ports.U
 				},
 				"Claim": func(ctx context.Context, tx ports.Tx) error {
 					_, err := tx.Transformations().Claim(ctx, trs[core.StatusPending].ID, at)
+					return err
+				},
+				"ClaimForRun": func(ctx context.Context, tx ports.Tx) error {
+					_, err := tx.Transformations().ClaimForRun(ctx, trs[core.StatusPending].ID, at)
 					return err
 				},
 				"Progress": func(ctx context.Context, tx ports.Tx) error {
