@@ -6,6 +6,10 @@
 //
 //	DATABASE_URL=... REDIS_URL=... go run ./cmd/pipelinebench [-n 2000]
 //
+// With -create-only no worker runs: it reports how fast the API alone
+// creates (and enqueues) transformations, the ceiling of the end-to-end
+// figure on the same machine.
+//
 // The API and the worker run as two fx applications in this process (the
 // worker's graph is the one `repurpose worker` runs); requests go over
 // loopback HTTP.
@@ -41,6 +45,7 @@ func main() {
 	n := flag.Int("n", 2000, "transformations")
 	clients := flag.Int("c", 16, "concurrent API clients creating them")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	createOnly := flag.Bool("create-only", false, "run no worker: measure creation alone, the ceiling of the end-to-end rate")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -53,14 +58,14 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*n, *clients); err != nil {
+	if err := run(*n, *clients, *createOnly); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "pipelinebench:", err)
 		os.Exit(1) //nolint:gocritic // the profile is stopped above
 	}
 }
 
-func run(n, clients int) error {
+func run(n, clients int, createOnly bool) error {
 	if os.Getenv("DATABASE_URL") == "" || os.Getenv("REDIS_URL") == "" {
 		return errors.New("set DATABASE_URL and REDIS_URL")
 	}
@@ -99,11 +104,13 @@ func run(n, clients int) error {
 		return err
 	}
 	defer serve.Stop(context.Background()) //nolint:errcheck // best effort at exit
-	worker, err := start(bootstrap.Worker)
-	if err != nil {
-		return err
+	if !createOnly {
+		worker, err := start(bootstrap.Worker)
+		if err != nil {
+			return err
+		}
+		defer worker.Stop(context.Background()) //nolint:errcheck // best effort at exit
 	}
-	defer worker.Stop(context.Background()) //nolint:errcheck // best effort at exit
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -158,6 +165,12 @@ func run(n, clients int) error {
 		return createErr
 	}
 	created := time.Since(began)
+	if createOnly {
+		fmt.Printf("pipeline: %d transformations (SUMMARY) via HTTP -> PostgreSQL -> asynq/Redis, no worker (-create-only)\n", n)
+		fmt.Printf("  created in %v: %.0f/s, the ceiling of the end-to-end rate here\n", created.Round(time.Millisecond), float64(n)/created.Seconds())
+		// Cancelled, so that no later run's sweeper hands them to its worker.
+		return c.cancelAll(ids, clients)
+	}
 
 	// Wait until every one is COMPLETED.
 	type row struct {
@@ -360,6 +373,26 @@ func (c *client) call(method, path string, body, out any) error {
 		return json.NewDecoder(resp.Body).Decode(out)
 	}
 	return nil
+}
+
+// cancelAll cancels the transformations whose ids ids yields, with
+// clients requests at a time.
+func (c *client) cancelAll(ids <-chan string, clients int) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for range clients {
+		wg.Go(func() {
+			for id := range ids {
+				if err := c.call("POST", "/api/transformations/"+id+"/cancel", nil, nil); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
 }
 
 // watchCompletions opens the WebSocket and sends the id of every
