@@ -25,6 +25,8 @@ require (
 
 require github.com/coder/websocket v1.8.15
 
+require github.com/vgarvardt/pgx-google-uuid/v5 v5.6.0
+
 require (
 	github.com/anthropics/anthropic-sdk-go/v2 v2.15.0
 	github.com/aws/aws-lambda-go v1.55.1

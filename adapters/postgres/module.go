@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/fx"
@@ -62,7 +63,13 @@ func newLifecyclePool(lc fx.Lifecycle, cfg Config, log *slog.Logger) (*pgxpool.P
 	if err != nil {
 		return nil, err
 	}
-	pc.AfterConnect = newTenantRoleGuard(AppRole, cfg.RequireSafeRole, log).afterConnect
+	registerTypes, guard := pc.AfterConnect, newTenantRoleGuard(AppRole, cfg.RequireSafeRole, log).afterConnect
+	pc.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		if err := registerTypes(ctx, conn); err != nil {
+			return err
+		}
+		return guard(ctx, conn)
+	}
 	pool, err := newPool(context.Background(), pc)
 	if err != nil {
 		return nil, err

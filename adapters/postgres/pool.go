@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	pgxuuid "github.com/vgarvardt/pgx-google-uuid/v5"
 
 	"github.com/repurpose/repurpose/ports"
 )
@@ -49,7 +51,17 @@ func poolConfig(databaseURL string) (*pgxpool.Config, error) {
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = applicationName
 	}
+	cfg.AfterConnect = registerTypes
 	return cfg, nil
+}
+
+// registerTypes teaches a connection google/uuid's UUID, which the stores
+// pass and scan everywhere: encoded and decoded as the 16 bytes it is,
+// where pgx would otherwise go through its database/sql Value (a string
+// to parse again) and Scan methods.
+func registerTypes(_ context.Context, conn *pgx.Conn) error {
+	pgxuuid.Register(conn.TypeMap())
+	return nil
 }
 
 func newPool(ctx context.Context, cfg *pgxpool.Config) (*pgxpool.Pool, error) {
