@@ -34,10 +34,11 @@ func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.Tra
 func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
 func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
 
-// tracedPool is a one-connection pool to dbURL whose round trips are
-// counted (warmed up: the statements are prepared by a first run).
-func tracedPool(t *testing.T, dbURL string) (*pgxpool.Pool, *roundTrips) {
+// tracedPool is a one-connection pool to a new database whose round trips
+// are counted.
+func tracedPool(t *testing.T) (*pgxpool.Pool, *roundTrips) {
 	t.Helper()
+	dbURL, _ := newDatabase(t, nil)
 	cfg, err := pgxpool.ParseConfig(urlAs(t, dbURL, "", url.Values{"pool_max_conns": {"1"}}))
 	require.NoError(t, err)
 	trips := &roundTrips{}
@@ -73,8 +74,7 @@ func newTenant(t *testing.T, uow ports.UnitOfWork) (context.Context, *core.User,
 // BEGIN and COMMIT.
 func TestUnitOfWorkRoundTrips(t *testing.T) {
 	t.Parallel()
-	dbURL, _ := newDatabase(t, nil)
-	pool, trips := tracedPool(t, dbURL)
+	pool, trips := tracedPool(t)
 	uow := postgres.NewUnitOfWork(pool)
 	ctx, user, ws := newTenant(t, uow)
 
@@ -160,8 +160,7 @@ func TestUnitOfWorkLaterWriteFailureRollsBack(t *testing.T) {
 // leaving the connection clean; a failed statement does not stop the next.
 func TestAutocommit(t *testing.T) {
 	t.Parallel()
-	dbURL, _ := newDatabase(t, nil)
-	pool, _ := tracedPool(t, dbURL)
+	pool, _ := tracedPool(t)
 	uow := postgres.NewUnitOfWork(pool)
 	ctx, _, ws := newTenant(t, uow)
 	_, _, otherWS := newTenant(t, uow)

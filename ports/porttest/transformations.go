@@ -304,13 +304,9 @@ func TestTransformationStore(t *testing.T, newUoW func(t *testing.T) ports.UnitO
 	t.Run("claim for run in a deleted workspace: not found", func(t *testing.T) {
 		t.Parallel()
 		uow := newUoW(t)
-		user, w := storeNewTenant(t, uow)
+		user, w, _, tr := storeNewJob(t, uow, "SUMMARY")
 		ctx := storeScope(user.ID, w.ID)
-		doc := storeDocument(w.ID, user.ID, "Source", "x")
-		storeCreateDocument(t, uow, doc)
-		tr := storeTransformation(w.ID, doc.ID, user.ID, "SUMMARY")
 		storeDo(t, ctx, uow, func(ctx context.Context, tx ports.Tx) error {
-			require.NoError(t, tx.Transformations().Create(ctx, tr))
 			return tx.Workspaces().SoftDelete(ctx, t0)
 		})
 		err := uow.Do(ctx, func(ctx context.Context, tx ports.Tx) error {
@@ -323,14 +319,8 @@ func TestTransformationStore(t *testing.T, newUoW func(t *testing.T) ports.UnitO
 	t.Run("the life of a job", func(t *testing.T) {
 		t.Parallel()
 		uow := newUoW(t)
-		user, w := storeNewTenant(t, uow)
+		user, w, _, tr := storeNewJob(t, uow, "NEWSLETTER")
 		ctx := storeScope(user.ID, w.ID)
-		doc := storeDocument(w.ID, user.ID, "Source", "x")
-		storeCreateDocument(t, uow, doc)
-		tr := storeTransformation(w.ID, doc.ID, user.ID, "NEWSLETTER")
-		storeDo(t, ctx, uow, func(ctx context.Context, tx ports.Tx) error {
-			return tx.Transformations().Create(ctx, tr)
-		})
 		do := func(fn func(s ports.TransformationStore)) {
 			t.Helper()
 			storeDo(t, ctx, uow, func(ctx context.Context, tx ports.Tx) error {
@@ -512,14 +502,8 @@ func TestTransformationStore(t *testing.T, newUoW func(t *testing.T) ports.UnitO
 	t.Run("concurrent claims: exactly one wins", func(t *testing.T) {
 		t.Parallel()
 		uow := newUoW(t)
-		user, w := storeNewTenant(t, uow)
+		user, w, _, tr := storeNewJob(t, uow, "SUMMARY")
 		ctx := storeScope(user.ID, w.ID)
-		doc := storeDocument(w.ID, user.ID, "Source", "x")
-		storeCreateDocument(t, uow, doc)
-		tr := storeTransformation(w.ID, doc.ID, user.ID, "SUMMARY")
-		storeDo(t, ctx, uow, func(ctx context.Context, tx ports.Tx) error {
-			return tx.Transformations().Create(ctx, tr)
-		})
 		const n = 8
 		errs := make([]error, n)
 		start := make(chan struct{})
@@ -1095,6 +1079,20 @@ func storeFailures() []struct {
 }
 
 // storeTransformation returns a new transformation with a fresh id.
+// storeNewJob creates a tenant, a document of theirs and a PENDING
+// transformation of typ of it.
+func storeNewJob(t *testing.T, uow ports.UnitOfWork, typ string) (*core.User, *core.Workspace, *core.Document, *core.Transformation) {
+	t.Helper()
+	user, w := storeNewTenant(t, uow)
+	doc := storeDocument(w.ID, user.ID, "Source", "x")
+	storeCreateDocument(t, uow, doc)
+	tr := storeTransformation(w.ID, doc.ID, user.ID, typ)
+	storeDo(t, storeScope(user.ID, w.ID), uow, func(ctx context.Context, tx ports.Tx) error {
+		return tx.Transformations().Create(ctx, tr)
+	})
+	return user, w, doc, tr
+}
+
 func storeTransformation(workspaceID, documentID, createdBy uuid.UUID, typ string) *core.Transformation {
 	return &core.Transformation{
 		ID: uuid.New(), WorkspaceID: workspaceID, DocumentID: documentID, CreatedBy: createdBy,
