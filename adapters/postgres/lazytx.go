@@ -30,6 +30,9 @@ type querier interface {
 // and a workspace. is_local = true makes the role and the settings end with
 // the transaction, so a pooled connection never carries one request's
 // identity (nor the switched role) into the next; never a session-level SET.
+// Row-level security policies read the settings as
+//
+//	NULLIF(current_setting('app.workspace_id', true), '')::uuid
 const identitySQL = `SELECT set_config('role', $1, true), set_config('app.user_id', $2, true), set_config('app.workspace_id', $3, true)`
 
 // lazyTx is a transaction on a pooled connection that is begun by its first
@@ -60,8 +63,7 @@ var _ querier = (*lazyTx)(nil)
 
 // send sends the queries of b on the connection in one pipeline, preceded
 // by what must run first (BEGIN and the identity when no transaction is
-// open, the later writes) and
-// followed by COMMIT in autocommit mode. It reads the results of what
+// open, the later writes) and followed by COMMIT in autocommit mode. It reads the results of what
 // precedes b; the returned results hold those of b (and the COMMIT).
 func (l *lazyTx) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
 	if l.err != nil {
@@ -129,10 +131,7 @@ func (l *lazyTx) commit(ctx context.Context) error {
 		return err
 	}
 	tag, err := br.Exec()
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && tag.String() == "ROLLBACK" {
+	if err = closeBatch(br, err); err == nil && tag.String() == "ROLLBACK" {
 		err = pgx.ErrTxCommitRollback
 	}
 	return err

@@ -73,27 +73,36 @@ func CheckTenantRole(ctx context.Context, pool *pgxpool.Pool) (TenantRole, error
 	return checkTenantRole(ctx, pool, AppRole)
 }
 
-// txBeginner is a pool or one of its connections.
-type txBeginner interface {
-	BeginTx(ctx context.Context, txOptions pgx.TxOptions) (pgx.Tx, error)
+// batchSender is a pool or one of its connections.
+type batchSender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 // checkTenantRole is CheckTenantRole on db (a pool, or a connection not yet
 // in one) for transactions that switch to role; tests point it at roles of
-// their own, since AppRole is shared by every database of the server.
-func checkTenantRole(ctx context.Context, db txBeginner, role string) (TenantRole, error) {
-	ptx, err := db.BeginTx(ctx, pgx.TxOptions{BeginQuery: beginSQL(role, "", "")})
-	if err != nil {
+// their own, since AppRole is shared by every database of the server. One
+// round trip: BEGIN, the switch as UnitOfWork makes it, the description
+// and ROLLBACK.
+func checkTenantRole(ctx context.Context, db batchSender, role string) (TenantRole, error) {
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue(identitySQL, role, "", "")
+	b.Queue(tenantRoleSQL)
+	b.Queue("ROLLBACK")
+	br := db.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return TenantRole{}, fmt.Errorf("begin transaction: %w", err)
+	}
+	if _, err := br.Exec(); err != nil {
 		return TenantRole{}, fmt.Errorf("switch to role %s: %w", role, err)
 	}
-	defer func() {
-		rbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
-		defer cancel()
-		_ = ptx.Rollback(rbCtx)
-	}()
 	var r TenantRole
-	if err := ptx.QueryRow(ctx, tenantRoleSQL).Scan(&r.Name, &r.Superuser, &r.BypassRLS, &r.OwnedTables); err != nil {
+	if err := br.QueryRow().Scan(&r.Name, &r.Superuser, &r.BypassRLS, &r.OwnedTables); err != nil {
 		return TenantRole{}, fmt.Errorf("describe tenant role: %w", err)
+	}
+	if _, err := br.Exec(); err != nil {
+		return TenantRole{}, fmt.Errorf("roll back: %w", err)
 	}
 	if len(r.OwnedTables) == 0 {
 		r.OwnedTables = nil

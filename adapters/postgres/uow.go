@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,16 +18,6 @@ import (
 // must be a member of it.
 const AppRole = "repurpose_app"
 
-// beginWithIdentitySQL begins a transaction as a role (AppRole), scoped to
-// the caller. is_local = true makes the role and the settings end with the
-// transaction, so a pooled connection never carries one request's identity
-// (nor the switched role) into the next; never a session-level SET.
-// Row-level security policies read the settings as
-//
-//	NULLIF(current_setting('app.workspace_id', true), '')::uuid
-const beginWithIdentitySQL = `BEGIN; SELECT set_config('role', '%s', true), ` +
-	`set_config('app.user_id', '%s', true), set_config('app.workspace_id', '%s', true)`
-
 // The scope of the transaction, as SQL: the same expressions as the
 // policies', so the stores filter on the tenant in their own SQL as well
 // (application level) and not only through row-level security (database
@@ -37,14 +26,6 @@ const (
 	scopeWorkspace = `NULLIF(current_setting('app.workspace_id', true), '')::uuid`
 	scopeUser      = `NULLIF(current_setting('app.user_id', true), '')::uuid`
 )
-
-// beginSQL returns the BEGIN query of a transaction running as role, scoped
-// to userID and workspaceID. The values are inlined: the ids are canonical
-// UUID strings or "" (identitySettings), and the role is a constant of ours
-// whose quotes are doubled anyway.
-func beginSQL(role, userID, workspaceID string) string {
-	return fmt.Sprintf(beginWithIdentitySQL, strings.ReplaceAll(role, "'", "''"), userID, workspaceID)
-}
 
 // rollbackTimeout bounds the ROLLBACK sent after fn fails.
 const rollbackTimeout = 5 * time.Second
