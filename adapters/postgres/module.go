@@ -63,7 +63,7 @@ func newLifecyclePool(lc fx.Lifecycle, cfg Config, log *slog.Logger) (*pgxpool.P
 	if err != nil {
 		return nil, err
 	}
-	registerTypes, guard := pc.AfterConnect, newTenantRoleGuard(AppRole, cfg.RequireSafeRole, log).afterConnect
+	guard := newTenantRoleGuard(AppRole, cfg.RequireSafeRole, log).afterConnect
 	pc.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
 		if err := registerTypes(ctx, conn); err != nil {
 			return err

@@ -216,10 +216,7 @@ func (s *TransformationStore) ClaimForRun(ctx context.Context, id uuid.UUID, now
 			AND workspace_id = `+scopeWorkspace+` AND deleted_at IS NULL`, id)
 	br := s.db.SendBatch(ctx, b)
 	job, err := readClaimedJob(br)
-	if err := br.Close(); err != nil && job.Transformation.ID != uuid.Nil {
-		return ports.ClaimedJob{}, translate(err, op, "transformation not found")
-	}
-	if err != nil {
+	if err = closeBatch(br, err); err != nil {
 		return ports.ClaimedJob{}, translate(err, op, "transformation not found")
 	}
 	return job, nil
@@ -227,18 +224,15 @@ func (s *TransformationStore) ClaimForRun(ctx context.Context, id uuid.UUID, now
 
 // readClaimedJob reads the results of ClaimForRun's pipeline.
 func readClaimedJob(br pgx.BatchResults) (ports.ClaimedJob, error) {
-	var job ports.ClaimedJob
 	t, err := scanTransformation(br.QueryRow())
 	if err != nil {
-		return job, err
+		return ports.ClaimedJob{}, err
 	}
 	var plan string
-	if err := br.QueryRow().Scan(&plan); errors.Is(err, pgx.ErrNoRows) {
-		return job, core.Errorf(core.ENOTFOUND, "workspace not found")
-	} else if err != nil {
-		return job, err
+	if err := br.QueryRow().Scan(&plan); err != nil {
+		return ports.ClaimedJob{}, translate(err, "get current workspace", "workspace not found")
 	}
-	job.Transformation, job.Plan = t, core.Plan(plan)
+	job := ports.ClaimedJob{Transformation: t, Plan: core.Plan(plan)}
 	switch d, err := scanDocument(br.QueryRow(), true); {
 	case err == nil:
 		job.Document = &d
